@@ -1,0 +1,14 @@
+"""tfp_gumbel: the Gumbel-Softmax (Concrete) family for TensorFlow Probability.
+
+Import it as `tfg`, next to `tfd`:
+
+    import tfp_gumbel as tfg
+    d = tfg.GumbelSoftmax(temperature=0.5, probs=[0.1, 0.2, 0.5, 0.2])
+"""
+
+from tfp_gumbel.distributions import ExpRelaxedGumbelSoftmax
+from tfp_gumbel.distributions import GumbelSoftmax
+
+__version__ = "0.1.0"
+
+__all__ = ["ExpRelaxedGumbelSoftmax", "GumbelSoftmax"]

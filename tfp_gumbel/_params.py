@@ -1,0 +1,163 @@
+"""Parameter plumbing shared by every distribution in the package.
+
+One place decides a distribution's dtype, keeps Variables as references, turns
+`probs` into `logits`, and words the error messages, so that every class says
+the same thing about the same mistake.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+__all__ = [
+    "as_parameter",
+    "check_exactly_one",
+    "event_size_assertions",
+    "float_dtype",
+    "is_ref",
+    "parameter_assertions",
+    "simplex_tolerance",
+    "tiny",
+]
+
+
+def is_ref(value):
+  """True for Variables and tf.Modules that act as tensors (DeferredTensor,
+  TransformedVariable): they are read at every use, not once at construction."""
+  return isinstance(value, (tf.Variable, tf.Module)) and hasattr(value, "dtype")
+
+
+def float_dtype(default=tf.float32, **params):
+  """The common floating dtype of the named parameters, `default` if none has one.
+
+  Python numbers and lists carry no dtype and follow the others. Integer or
+  mixed-precision parameters raise a `TypeError` that names the parameter.
+  """
+  dtype, first = None, None
+  for name, value in params.items():
+    if value is None or not hasattr(value, "dtype"):
+      continue
+    value_dtype = tf.as_dtype(value.dtype).base_dtype
+    if not value_dtype.is_floating:
+      raise TypeError(
+          f"`{name}` must have a floating-point dtype, got {value_dtype.name}.")
+    if dtype is None:
+      dtype, first = value_dtype, name
+    elif value_dtype != dtype:
+      raise TypeError(
+          f"`{name}` has dtype {value_dtype.name} but `{first}` has dtype "
+          f"{dtype.name}; give all parameters the same dtype.")
+  return dtype or tf.as_dtype(default)
+
+
+def as_parameter(value, dtype, name):
+  """A Tensor of `dtype`, or `value` itself if it is a Variable-like reference.
+
+  References are kept so that `trainable_variables` finds them and every use
+  reads their current value (TFP's convention for Variables).
+  """
+  if value is None or is_ref(value):
+    return value
+  return tf.convert_to_tensor(value, dtype_hint=dtype, name=name)
+
+
+def check_exactly_one(logits, probs):
+  if (logits is None) == (probs is None):
+    got = "both" if logits is not None else "neither"
+    raise ValueError(
+        f"Exactly one of `logits` or `probs` must be given, got {got}.")
+
+
+def tiny(dtype):
+  """Smallest positive normal number of `dtype` (float32: 1.18e-38)."""
+  return np.finfo(tf.as_dtype(dtype).as_numpy_dtype).tiny
+
+
+def simplex_tolerance(dtype, num_classes):
+  """Tolerance on |sum(x) - 1| (or |logsumexp(y)|) for a point on the simplex.
+
+  Each exp and each addition rounds by at most eps / 2 relative, and a
+  pairwise sum of K terms accumulates at most ~log2(K) such roundings, so a
+  correctly rounded point is within eps * (1 + log2 K); we allow 10 times that.
+  """
+  eps = np.finfo(tf.as_dtype(dtype).as_numpy_dtype).eps
+  return 10. * eps * (1. + np.log2(max(float(num_classes), 2.)))
+
+
+def _static_rank_check(param, name, event_ndims):
+  if event_ndims and param.shape.rank is not None and param.shape.rank < 1:
+    raise ValueError(f"`{name}` must have rank at least 1 (its last axis "
+                     f"indexes the classes), got a scalar.")
+  if event_ndims and param.shape.rank:
+    size = param.shape[-1]
+    if size is not None and size < 1:
+      raise ValueError(f"`{name}` must have at least one class, got 0.")
+
+
+def parameter_assertions(temperature, logits, probs, *, is_init,
+                         validate_args, event_ndims):
+  """Checks of the (temperature, logits | probs) parameterization.
+
+  Shape checks are static and always run at construction (`is_init=True`).
+  Value checks run only under `validate_args`: at construction for constant
+  parameters, and at every use for Variables (TFP's `is_init` convention).
+  `event_ndims` is 1 for the categorical relaxations (probs on the simplex)
+  and 0 for the binary one (probs in [0, 1]).
+  """
+  param, name = (logits, "logits") if logits is not None else (probs, "probs")
+  if is_init:
+    _static_rank_check(param, name, event_ndims)
+  if not validate_args:
+    return []
+
+  assertions = []
+  if is_init != is_ref(temperature):
+    t = tf.convert_to_tensor(temperature)
+    assertions += [
+        tf.debugging.assert_positive(
+            t, message="`temperature` must be positive."),
+        tf.debugging.assert_equal(
+            tf.reduce_all(tf.math.is_finite(t)), True,
+            message="`temperature` must be finite."),
+    ]
+  if is_init != is_ref(param):
+    value = tf.convert_to_tensor(param)
+    if event_ndims and not is_init:
+      # A Variable's shape may have changed since construction.
+      assertions.append(tf.debugging.assert_rank_at_least(
+          value, 1, message=f"`{name}` must have rank at least 1."))
+    if logits is not None:
+      assertions.append(tf.debugging.assert_equal(
+          tf.reduce_all(tf.math.is_finite(value)), True,
+          message="`logits` must be finite."))
+    else:
+      one = tf.ones([], value.dtype)
+      assertions += [
+          tf.debugging.assert_non_negative(
+              value, message="`probs` must be non-negative."),
+          tf.debugging.assert_less_equal(
+              value, one, message="`probs` must be at most 1."),
+      ]
+      if event_ndims:
+        num_classes = value.shape[-1] if value.shape.rank else None
+        tol = simplex_tolerance(value.dtype, num_classes or 2**20)
+        assertions.append(tf.debugging.assert_less_equal(
+            tf.abs(tf.reduce_sum(value, axis=-1) - one),
+            tf.constant(tol, value.dtype),
+            message="`probs` must sum to 1 along the last axis."))
+  return assertions
+
+
+def event_size_assertions(x, num_classes, num_classes_tensor):
+  """`x` must have K classes on its last axis: raise now if that is known
+  statically, else return an assertion."""
+  if x.shape.rank == 0:
+    raise ValueError("`x` must have the classes on its last axis, got a scalar.")
+  size = x.shape[-1] if x.shape.rank else None
+  if size is not None and num_classes is not None:
+    if size != num_classes:
+      raise ValueError(f"`x` has {size} classes on its last axis but the "
+                       f"distribution has {num_classes}.")
+    return []
+  return [tf.debugging.assert_equal(
+      tf.shape(x)[-1], num_classes_tensor,
+      message="`x` must have as many classes on its last axis as `logits`.")]

@@ -1,0 +1,6 @@
+"""Distributions of the Gumbel-Softmax (Concrete) family."""
+
+from tfp_gumbel.distributions.exp_relaxed_gumbel_softmax import ExpRelaxedGumbelSoftmax
+from tfp_gumbel.distributions.gumbel_softmax import GumbelSoftmax
+
+__all__ = ["ExpRelaxedGumbelSoftmax", "GumbelSoftmax"]

@@ -1,0 +1,228 @@
+"""The ExpRelaxed Gumbel-Softmax (ExpConcrete) distribution over log-simplex vectors."""
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfp_gumbel import _noise
+from tfp_gumbel import _params
+
+tfb = tfp.bijectors
+tfd = tfp.distributions
+
+__all__ = ["ExpRelaxedGumbelSoftmax", "categorical_parameter_properties"]
+
+
+def categorical_parameter_properties(dtype):
+  """`_parameter_properties` of every K-class relaxation in the package."""
+  eps = np.finfo(tf.as_dtype(dtype or tf.float32).as_numpy_dtype).eps
+  return dict(
+      # Temperature has no event dims: it broadcasts against logits[..., 0].
+      temperature=tfp.util.ParameterProperties(
+          shape_fn=lambda sample_shape: sample_shape[:-1],
+          default_constraining_bijector_fn=lambda: tfb.Softplus(low=eps)),
+      logits=tfp.util.ParameterProperties(event_ndims=1),
+      probs=tfp.util.ParameterProperties(
+          event_ndims=1,
+          default_constraining_bijector_fn=tfb.SoftmaxCentered,
+          is_preferred=False))
+
+
+class ExpRelaxedGumbelSoftmax(tfd.AutoCompositeTensorDistribution):
+  r"""Log-space Gumbel-Softmax (ExpConcrete) distribution.
+
+  A sample `y` is the logarithm of a Gumbel-Softmax (Concrete) sample: a vector
+  with `logsumexp(y) = 0`. Working in log space keeps the density finite where
+  the simplex coordinates themselves underflow; use this class for likelihoods
+  and KL terms and `tf.exp` the samples when you need points on the simplex.
+
+  As `temperature -> 0`, `exp(y)` becomes one-hot with `argmax` distributed as
+  `Categorical(logits)`, and `y` has coordinates near `-inf`; as
+  `temperature -> inf`, `y -> -log(K)` in every coordinate. The argmax of a
+  sample is `Categorical(logits)`-distributed at *every* temperature.
+
+  #### Mathematical details
+
+  With `g_k` i.i.d. standard Gumbel, `t` the temperature and
+  `log pi = log_softmax(logits)`:
+
+  ```none
+  y = log_softmax((logits + g) / t)
+  log p(y) = lgamma(K) + (K - 1) log t
+             + sum_k (log pi_k - t y_k) - K logsumexp_k (log pi_k - t y_k)
+  ```
+
+  The density is the one of Maddison et al. (2017, appendix), which is with
+  respect to the measure `exp(-y_K) dy_1 ... dy_{K-1}` on the log-simplex;
+  pushed through `exp` with the full K-coordinate Jacobian it gives the
+  Concrete density on the simplex (`tfg.GumbelSoftmax`). It is invariant to a
+  shift of `y`, so rounding of `logsumexp(y)` does not move it, and it is
+  evaluated as `sum(log_softmax(logits - t y))`, which never overflows.
+
+  #### Examples
+
+  ```python
+  import tfp_gumbel as tfg
+  d = tfg.ExpRelaxedGumbelSoftmax(temperature=0.1, probs=[0.1, 0.2, 0.5, 0.2])
+  y, lp = d.experimental_sample_and_log_prob(1000, seed=(1, 2))
+  x = tf.exp(y)                      # points on the simplex
+  tf.argmax(y, axis=-1)              # exactly Categorical([.1, .2, .5, .2])
+  ```
+
+  #### References
+
+  [1] Chris J. Maddison, Andriy Mnih, Yee Whye Teh. The Concrete Distribution:
+      A Continuous Relaxation of Discrete Random Variables. ICLR 2017.
+  [2] Eric Jang, Shixiang Gu, Ben Poole. Categorical Reparameterization with
+      Gumbel-Softmax. ICLR 2017.
+  """
+
+  def __init__(self,
+               temperature,
+               logits=None,
+               probs=None,
+               validate_args=False,
+               allow_nan_stats=True,
+               name="ExpRelaxedGumbelSoftmax"):
+    """Builds the distribution.
+
+    Args:
+      temperature: positive float Tensor (or Variable, or DeferredTensor) whose
+        shape broadcasts with `logits[..., 0]`.
+      logits: float Tensor `[..., K]` of unnormalized log-probabilities.
+      probs: float Tensor `[..., K]` of probabilities (on the simplex).
+        Exactly one of `logits` and `probs`.
+      validate_args: check parameter values (and sample values in `log_prob`).
+      allow_nan_stats: TFP's convention for undefined statistics.
+      name: name scope of the ops.
+
+    Raises:
+      ValueError: both or neither of `logits`/`probs`; a scalar `logits`.
+      TypeError: integer or mismatched dtypes.
+    """
+    parameters = dict(locals())
+    _params.check_exactly_one(logits, probs)
+    with tf.name_scope(name) as name:
+      dtype = _params.float_dtype(
+          temperature=temperature, logits=logits, probs=probs)
+      self._temperature = _params.as_parameter(
+          temperature, dtype, "temperature")
+      self._logits = _params.as_parameter(logits, dtype, "logits")
+      self._probs = _params.as_parameter(probs, dtype, "probs")
+      super().__init__(
+          dtype=dtype,
+          reparameterization_type=tfd.FULLY_REPARAMETERIZED,
+          validate_args=validate_args,
+          allow_nan_stats=allow_nan_stats,
+          parameters=parameters,
+          name=name)
+
+  @classmethod
+  def _parameter_properties(cls, dtype, num_classes=None):
+    return categorical_parameter_properties(dtype)
+
+  @property
+  def temperature(self):
+    """The temperature, as given (a Tensor, Variable or DeferredTensor)."""
+    return self._temperature
+
+  @property
+  def logits(self):
+    """The `logits` argument, or None if `probs` was given."""
+    return self._logits
+
+  @property
+  def probs(self):
+    """The `probs` argument, or None if `logits` was given."""
+    return self._probs
+
+  def logits_parameter(self, name=None):
+    """Logits, computed from `probs` if that is what was given."""
+    with self._name_and_control_scope(name or "logits_parameter"):
+      return self._logits_parameter_no_checks()
+
+  def probs_parameter(self, name=None):
+    """Class probabilities, computed from `logits` if that is what was given."""
+    with self._name_and_control_scope(name or "probs_parameter"):
+      return self._probs_parameter_no_checks()
+
+  def _logits_parameter_no_checks(self):
+    if self._logits is None:
+      return tf.math.log(self._probs)
+    return tf.convert_to_tensor(self._logits)
+
+  def _probs_parameter_no_checks(self):
+    if self._logits is None:
+      return tf.convert_to_tensor(self._probs)
+    return tf.math.softmax(self._logits)
+
+  def _num_classes(self):
+    return (self._logits if self._logits is not None else self._probs).shape[-1]
+
+  def _event_shape(self):
+    return tf.TensorShape([self._num_classes()])
+
+  def _event_shape_tensor(self):
+    param = self._logits if self._logits is not None else self._probs
+    return tf.shape(param)[-1:]
+
+  def _sample_n(self, n, seed=None):
+    temperature = tf.convert_to_tensor(self._temperature)[..., tf.newaxis]
+    logits = self._logits_parameter_no_checks()
+    shape = tf.concat(
+        [[n], tf.broadcast_dynamic_shape(tf.shape(logits),
+                                         tf.shape(temperature))], axis=0)
+    gumbel = _noise.gumbel(shape, seed, self.dtype)
+    return tf.math.log_softmax((logits + gumbel) / temperature)
+
+  def _log_prob(self, y):
+    temperature = tf.convert_to_tensor(self._temperature)
+    logits = self._logits_parameter_no_checks()
+    num_classes = tf.cast(tf.shape(logits)[-1], self.dtype)
+    # sum_k z_k - K logsumexp(z) = sum_k log_softmax(z)_k: one stable op, and
+    # independent of the normalization of `logits` and of a shift of `y`.
+    z = logits - temperature[..., tf.newaxis] * y
+    return (tf.math.lgamma(num_classes)
+            + (num_classes - 1.) * tf.math.log(temperature)
+            + tf.reduce_sum(tf.math.log_softmax(z), axis=-1))
+
+  def _mean(self, **kwargs):
+    raise NotImplementedError(
+        "mean is not implemented: the ExpRelaxed Gumbel-Softmax has no "
+        "closed-form mean (estimate it from samples).")
+
+  def _mode(self, **kwargs):
+    raise NotImplementedError(
+        "mode is not implemented: the ExpRelaxed Gumbel-Softmax has no "
+        "closed-form mode.")
+
+  def _entropy(self, **kwargs):
+    raise NotImplementedError(
+        "entropy is not implemented: the ExpRelaxed Gumbel-Softmax has no "
+        "closed-form entropy (estimate it from samples).")
+
+  def _default_event_space_bijector(self):
+    # R^(K-1) -> open simplex -> log-simplex.
+    return tfb.Chain([tfb.Log(validate_args=self.validate_args),
+                      tfb.SoftmaxCentered(validate_args=self.validate_args)],
+                     validate_args=self.validate_args)
+
+  def _parameter_control_dependencies(self, is_init):
+    return _params.parameter_assertions(
+        self._temperature, self._logits, self._probs, is_init=is_init,
+        validate_args=self.validate_args, event_ndims=1)
+
+  def _sample_control_dependencies(self, y):
+    """Under `validate_args`: `y` must lie on the log-simplex, with K classes."""
+    if not self.validate_args:
+      return []
+    y = tf.convert_to_tensor(y)
+    return _params.event_size_assertions(
+        y, self._num_classes(), self._event_shape_tensor()[0]) + [
+        tf.debugging.assert_less_equal(
+            tf.abs(tf.reduce_logsumexp(y, axis=-1)),
+            tf.constant(_params.simplex_tolerance(
+                y.dtype, y.shape[-1] or 2**20), y.dtype),
+            message="`x` must lie on the log-simplex: logsumexp(x, axis=-1) "
+                    "must be 0 for ExpRelaxedGumbelSoftmax.")]
+

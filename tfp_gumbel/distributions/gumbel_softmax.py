@@ -1,0 +1,145 @@
+"""The Gumbel-Softmax (Concrete) distribution on the probability simplex."""
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfp_gumbel import _params
+from tfp_gumbel.distributions import exp_relaxed_gumbel_softmax as exp_relaxed
+
+tfb = tfp.bijectors
+tfd = tfp.distributions
+
+__all__ = ["GumbelSoftmax"]
+
+
+class GumbelSoftmax(tfd.TransformedDistribution):
+  r"""Gumbel-Softmax (Concrete) distribution: a relaxed one-hot categorical.
+
+  Samples are points on the probability simplex that approach one-hot vectors
+  as `temperature -> 0` (with `argmax` distributed as `Categorical(logits)` at
+  every temperature) and approach the uniform vector `1 / K` as
+  `temperature -> inf`. Sampling is reparameterized, so gradients reach
+  `logits`/`probs` and `temperature` through `sample()` as well as through
+  `log_prob()`.
+
+  #### Mathematical details
+
+  `GumbelSoftmax = exp(ExpRelaxedGumbelSoftmax)`: the log-space distribution
+  pushed through `tfb.Exp`, so that
+
+  ```none
+  x = softmax((logits + g) / t),   g_k ~ Gumbel(0, 1) i.i.d.
+  log p(x) = ExpRelaxed.log_prob(log x) - sum_k log x_k
+           = lgamma(K) + (K - 1) log t + sum_k (log pi_k - (t + 1) log x_k)
+             - K logsumexp_k (log pi_k - t log x_k)
+  ```
+
+  which is Maddison et al.'s Concrete density (w.r.t. Lebesgue measure on the
+  first K - 1 coordinates). No density is written here: the log-prob is the
+  ExpRelaxed one plus the bijector's inverse log-det-Jacobian.
+
+  #### Numerics
+
+  A float32 sample can hold coordinates that underflowed to exactly 0 (at
+  t = 0.01 most samples do). `log_prob` evaluates such coordinates at the
+  smallest normal float (1.2e-38 in float32, log = -87.3) instead of at
+  log(0) = -inf: the information below that value was lost when the sample was
+  rounded, and the result stays finite with finite gradients, where
+  `tfd.RelaxedOneHotCategorical` returns inf or NaN. For the log-prob of the
+  exact draw, use `experimental_sample_and_log_prob`, which evaluates the
+  density at the log-space sample, or model `ExpRelaxedGumbelSoftmax`.
+
+  #### Examples
+
+  ```python
+  import tfp_gumbel as tfg
+  t = tf.Variable(0.5)                       # learned temperature
+  d = tfg.GumbelSoftmax(t, logits=[[0., 1., 2.], [2., 1., 0.]])
+  x = d.sample(100, seed=(1, 2))             # [100, 2, 3], rows sum to 1
+  loss = -tf.reduce_mean(d.log_prob(x))      # gradients reach t and logits
+  d[1:]                                      # batch slicing, as in TFP
+  ```
+
+  #### References
+
+  [1] Eric Jang, Shixiang Gu, Ben Poole. Categorical Reparameterization with
+      Gumbel-Softmax. ICLR 2017.
+  [2] Chris J. Maddison, Andriy Mnih, Yee Whye Teh. The Concrete Distribution:
+      A Continuous Relaxation of Discrete Random Variables. ICLR 2017.
+  """
+
+  def __init__(self,
+               temperature,
+               logits=None,
+               probs=None,
+               validate_args=False,
+               allow_nan_stats=True,
+               name="GumbelSoftmax"):
+    """Builds the distribution; arguments as `tfg.ExpRelaxedGumbelSoftmax`."""
+    parameters = dict(locals())
+    with tf.name_scope(name) as name:
+      super().__init__(
+          distribution=exp_relaxed.ExpRelaxedGumbelSoftmax(
+              temperature, logits=logits, probs=probs,
+              validate_args=validate_args, allow_nan_stats=allow_nan_stats),
+          bijector=tfb.Exp(validate_args=validate_args),
+          validate_args=validate_args,
+          parameters=parameters,
+          name=name)
+
+  @classmethod
+  def _parameter_properties(cls, dtype, num_classes=None):
+    return exp_relaxed.categorical_parameter_properties(dtype)
+
+  @property
+  def temperature(self):
+    """The temperature, as given (a Tensor, Variable or DeferredTensor)."""
+    return self.distribution.temperature
+
+  @property
+  def logits(self):
+    """The `logits` argument, or None if `probs` was given."""
+    return self.distribution.logits
+
+  @property
+  def probs(self):
+    """The `probs` argument, or None if `logits` was given."""
+    return self.distribution.probs
+
+  def logits_parameter(self, name=None):
+    """Logits, computed from `probs` if that is what was given."""
+    return self.distribution.logits_parameter(name)
+
+  def probs_parameter(self, name=None):
+    """Class probabilities, computed from `logits` if that is what was given."""
+    return self.distribution.probs_parameter(name)
+
+  def _log_prob(self, x):
+    # Coordinates that underflowed to 0 are read as the smallest normal float
+    # (see "Numerics" above); tf.maximum also gives them a zero, not NaN,
+    # gradient with respect to x.
+    return super()._log_prob(tf.maximum(x, _params.tiny(self.dtype)))
+
+  def _prob(self, x):
+    return tf.exp(self._log_prob(x))
+
+  def _default_event_space_bijector(self):
+    return tfb.SoftmaxCentered(validate_args=self.validate_args)
+
+  def _sample_control_dependencies(self, x):
+    """Under `validate_args`: `x` must lie on the simplex, with K classes."""
+    if not self.validate_args:
+      return []
+    x = tf.convert_to_tensor(x)
+    base = self.distribution
+    return _params.event_size_assertions(
+        x, base._num_classes(), base._event_shape_tensor()[0]) + [  # pylint: disable=protected-access
+            tf.debugging.assert_non_negative(
+                x, message="`x` must lie on the simplex: found a negative "
+                           "coordinate."),
+            tf.debugging.assert_less_equal(
+                tf.abs(tf.reduce_sum(x, axis=-1) - 1.),
+                tf.constant(_params.simplex_tolerance(
+                    x.dtype, x.shape[-1] or 2**20), x.dtype),
+                message="`x` must lie on the simplex: its coordinates must "
+                        "sum to 1 along the last axis.")]
