@@ -8,6 +8,8 @@ Import it as `tfg`, next to `tfd`:
 
 from tfp_gumbel.distributions import ExpRelaxedGumbelSoftmax
 from tfp_gumbel.distributions import GumbelSoftmax
+from tfp_gumbel.distributions import GumbelSigmoid
+from tfp_gumbel import estimators
 
 __version__ = "0.1.0"
 

@@ -1,0 +1,326 @@
+"""The Gumbel-Sigmoid (binary Concrete) distribution on the unit interval."""
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfp_gumbel import _noise
+from tfp_gumbel import _params
+
+tfb = tfp.bijectors
+tfd = tfp.distributions
+
+__all__ = ["GumbelSigmoid", "LogitGumbelSigmoid", "binary_parameter_properties"]
+
+
+def binary_parameter_properties(dtype):
+  """`_parameter_properties` of every binary relaxation in the package."""
+  eps = np.finfo(tf.as_dtype(dtype or tf.float32).as_numpy_dtype).eps
+  return dict(
+      temperature=tfp.util.ParameterProperties(
+          default_constraining_bijector_fn=lambda: tfb.Softplus(low=eps)),
+      logits=tfp.util.ParameterProperties(),
+      probs=tfp.util.ParameterProperties(
+          default_constraining_bijector_fn=tfb.Sigmoid,
+          is_preferred=False))
+
+
+class LogitGumbelSigmoid(tfd.AutoCompositeTensorDistribution):
+  r"""Log-odds of a Gumbel-Sigmoid sample: `Logistic(logits / t, 1 / t)`.
+
+  The base distribution of `tfg.GumbelSigmoid`, in the space where the density
+  never underflows (the binary counterpart of `ExpRelaxedGumbelSoftmax`). It is
+  `tfd.Logistic(logits / t, 1 / t)` written in terms of `(temperature, logits)`
+  so that both stay references: `tfd.Logistic` would need `logits / t` computed
+  once, at construction, which freezes Variables.
+
+  As `temperature -> 0` the sample `y` goes to `+-inf` with `P(y > 0) =
+  sigmoid(logits)` (at *every* temperature); as `temperature -> inf`,
+  `y -> 0`.
+
+  #### Mathematical details
+
+  With `l` a standard Logistic variable, `t` the temperature and
+  `u = t y - logits`:
+
+  ```none
+  y = (logits + l) / t
+  log p(y) = log t - softplus(u) - softplus(-u)
+  cdf(y) = sigmoid(u),    survival(y) = sigmoid(-u)
+  ```
+
+  `-softplus(u) - softplus(-u)` is the Logistic log-density `-u - 2 log(1 +
+  exp(-u))` rearranged to be symmetric in `u`: neither term overflows and
+  neither cancels, whatever the sign and size of `u`.
+
+  #### Examples
+
+  ```python
+  d = LogitGumbelSigmoid(temperature=0.5, logits=[-1., 0., 3.])
+  y, lp = d.experimental_sample_and_log_prob(10, seed=(1, 2))
+  tf.sigmoid(y)                      # GumbelSigmoid samples
+  ```
+
+  #### References
+
+  [1] Chris J. Maddison, Andriy Mnih, Yee Whye Teh. The Concrete Distribution:
+      A Continuous Relaxation of Discrete Random Variables. ICLR 2017.
+  """
+
+  def __init__(self,
+               temperature,
+               logits=None,
+               probs=None,
+               validate_args=False,
+               allow_nan_stats=True,
+               name="LogitGumbelSigmoid"):
+    """Builds the distribution; arguments as `tfg.GumbelSigmoid`."""
+    parameters = dict(locals())
+    _params.check_exactly_one(logits, probs)
+    with tf.name_scope(name) as name:
+      dtype = _params.float_dtype(
+          temperature=temperature, logits=logits, probs=probs)
+      self._temperature = _params.as_parameter(
+          temperature, dtype, "temperature")
+      self._logits = _params.as_parameter(logits, dtype, "logits")
+      self._probs = _params.as_parameter(probs, dtype, "probs")
+      super().__init__(
+          dtype=dtype,
+          reparameterization_type=tfd.FULLY_REPARAMETERIZED,
+          validate_args=validate_args,
+          allow_nan_stats=allow_nan_stats,
+          parameters=parameters,
+          name=name)
+
+  @classmethod
+  def _parameter_properties(cls, dtype, num_classes=None):
+    return binary_parameter_properties(dtype)
+
+  @property
+  def temperature(self):
+    """The temperature, as given (a Tensor, Variable or DeferredTensor)."""
+    return self._temperature
+
+  @property
+  def logits(self):
+    """The `logits` argument, or None if `probs` was given."""
+    return self._logits
+
+  @property
+  def probs(self):
+    """The `probs` argument, or None if `logits` was given."""
+    return self._probs
+
+  def logits_parameter(self, name=None):
+    """Log-odds, computed from `probs` if that is what was given."""
+    with self._name_and_control_scope(name or "logits_parameter"):
+      return self._logits_parameter_no_checks()
+
+  def probs_parameter(self, name=None):
+    """P(x > 1/2), computed from `logits` if that is what was given."""
+    with self._name_and_control_scope(name or "probs_parameter"):
+      return self._probs_parameter_no_checks()
+
+  def _logits_parameter_no_checks(self):
+    if self._logits is None:
+      probs = tf.convert_to_tensor(self._probs)
+      return tf.math.log(probs) - tf.math.log1p(-probs)
+    return tf.convert_to_tensor(self._logits)
+
+  def _probs_parameter_no_checks(self):
+    if self._logits is None:
+      return tf.convert_to_tensor(self._probs)
+    return tf.math.sigmoid(self._logits)
+
+  def _event_shape(self):
+    return tf.TensorShape([])
+
+  def _event_shape_tensor(self):
+    return tf.constant([], dtype=tf.int32)
+
+  def _sample_n(self, n, seed=None):
+    temperature = tf.convert_to_tensor(self._temperature)
+    logits = self._logits_parameter_no_checks()
+    shape = tf.concat(
+        [[n], tf.broadcast_dynamic_shape(tf.shape(logits),
+                                         tf.shape(temperature))], axis=0)
+    return (logits + _noise.logistic(shape, seed, self.dtype)) / temperature
+
+  def _centered(self, y):
+    """u = t y - logits: the standard Logistic variable behind `y`."""
+    return (tf.convert_to_tensor(self._temperature) * y
+            - self._logits_parameter_no_checks())
+
+  def _log_prob(self, y):
+    u = self._centered(y)
+    return (tf.math.log(tf.convert_to_tensor(self._temperature))
+            - tf.math.softplus(u) - tf.math.softplus(-u))
+
+  def _cdf(self, y):
+    return tf.math.sigmoid(self._centered(y))
+
+  def _log_cdf(self, y):
+    return tf.math.log_sigmoid(self._centered(y))
+
+  def _survival_function(self, y):
+    return tf.math.sigmoid(-self._centered(y))
+
+  def _log_survival_function(self, y):
+    return tf.math.log_sigmoid(-self._centered(y))
+
+  def _default_event_space_bijector(self):
+    return tfb.Identity(validate_args=self.validate_args)
+
+  def _parameter_control_dependencies(self, is_init):
+    return _params.parameter_assertions(
+        self._temperature, self._logits, self._probs, is_init=is_init,
+        validate_args=self.validate_args, event_ndims=0)
+
+
+class GumbelSigmoid(tfd.TransformedDistribution):
+  r"""Gumbel-Sigmoid (binary Concrete) distribution: a relaxed Bernoulli.
+
+  Samples lie in the unit interval and approach 0 or 1 as `temperature -> 0`,
+  with `P(x > 1/2) = sigmoid(logits)` at *every* temperature (thresholding a
+  sample at 1/2 gives an exact `Bernoulli(logits)` draw); as
+  `temperature -> inf` they approach 1/2. Sampling is reparameterized, so
+  gradients reach `logits`/`probs` and `temperature` through `sample()` as well
+  as through `log_prob()`.
+
+  #### Mathematical details
+
+  `GumbelSigmoid = sigmoid(LogitGumbelSigmoid)`: the Logistic(logits / t, 1 / t)
+  log-odds pushed through `tfb.Sigmoid`, so that, with `l` standard Logistic
+  (the difference of two standard Gumbels) and `alpha = exp(logits)`,
+
+  ```none
+  x = sigmoid((logits + l) / t)
+  p(x) = t alpha x^(-t-1) (1 - x)^(-t-1) / (alpha x^(-t) + (1 - x)^(-t))^2
+  cdf(x) = sigmoid(t logit(x) - logits)
+  ```
+
+  which is Maddison et al.'s binary Concrete density. No density is written
+  here: the log-prob is the base one (in log-odds space, where it never
+  underflows) plus the bijector's inverse log-det-Jacobian
+  `-log x - log(1 - x)`.
+
+  #### Numerics
+
+  A float32 sample is rounded to exactly 1 once its log-odds exceed ~16.6
+  (1 - x is below half an ulp of 1) and to exactly 0 once they are below ~-103,
+  which at small temperatures is most samples. `log_prob` evaluates a sample
+  outside `[tiny, 1 - eps / 2]` (the smallest normal float and the largest float
+  below 1) at that boundary instead of at `logit = +-inf`: what lay beyond it
+  was lost when the sample was rounded, and the result stays finite, with
+  finite gradients, where `tfd.RelaxedBernoulli` returns inf or NaN. For the
+  log-prob of the exact draw, use `experimental_sample_and_log_prob`, which
+  evaluates the density at the log-odds sample, or model
+  `LogitGumbelSigmoid`. `cdf`, `log_cdf` and `survival_function` need no
+  boundary: they are 0 / -inf / 1 at `x = 0`, as they should be.
+
+  #### Examples
+
+  ```python
+  import tfp_gumbel as tfg
+  t = tf.Variable(0.5)                       # learned temperature
+  d = tfg.GumbelSigmoid(t, logits=[-2., 0., 2.])
+  x = d.sample(100, seed=(1, 2))             # [100, 3], in [0, 1]
+  loss = -tf.reduce_mean(d.log_prob(x))      # gradients reach t and logits
+  tf.cast(x > 0.5, tf.float32)               # exactly Bernoulli(logits)
+  ```
+
+  #### References
+
+  [1] Chris J. Maddison, Andriy Mnih, Yee Whye Teh. The Concrete Distribution:
+      A Continuous Relaxation of Discrete Random Variables. ICLR 2017.
+  [2] Eric Jang, Shixiang Gu, Ben Poole. Categorical Reparameterization with
+      Gumbel-Softmax. ICLR 2017.
+  """
+
+  def __init__(self,
+               temperature,
+               logits=None,
+               probs=None,
+               validate_args=False,
+               allow_nan_stats=True,
+               name="GumbelSigmoid"):
+    """Builds the distribution.
+
+    Args:
+      temperature: positive float Tensor (or Variable, or DeferredTensor) whose
+        shape broadcasts with `logits`.
+      logits: float Tensor of log-odds, `log P(x > 1/2) - log P(x < 1/2)`.
+      probs: float Tensor of `P(x > 1/2)`, in [0, 1]. Exactly one of `logits`
+        and `probs`.
+      validate_args: check parameter values (and sample values in `log_prob`).
+      allow_nan_stats: TFP's convention for undefined statistics.
+      name: name scope of the ops.
+
+    Raises:
+      ValueError: both or neither of `logits`/`probs`.
+      TypeError: integer or mismatched dtypes.
+    """
+    parameters = dict(locals())
+    with tf.name_scope(name) as name:
+      super().__init__(
+          distribution=LogitGumbelSigmoid(
+              temperature, logits=logits, probs=probs,
+              validate_args=validate_args, allow_nan_stats=allow_nan_stats),
+          bijector=tfb.Sigmoid(validate_args=validate_args),
+          validate_args=validate_args,
+          parameters=parameters,
+          name=name)
+
+  @classmethod
+  def _parameter_properties(cls, dtype, num_classes=None):
+    return binary_parameter_properties(dtype)
+
+  @property
+  def temperature(self):
+    """The temperature, as given (a Tensor, Variable or DeferredTensor)."""
+    return self.distribution.temperature
+
+  @property
+  def logits(self):
+    """The `logits` argument, or None if `probs` was given."""
+    return self.distribution.logits
+
+  @property
+  def probs(self):
+    """The `probs` argument, or None if `logits` was given."""
+    return self.distribution.probs
+
+  def logits_parameter(self, name=None):
+    """Log-odds, computed from `probs` if that is what was given."""
+    return self.distribution.logits_parameter(name)
+
+  def probs_parameter(self, name=None):
+    """P(x > 1/2), computed from `logits` if that is what was given."""
+    return self.distribution.probs_parameter(name)
+
+  def _log_prob(self, x):
+    # Samples rounded to 0 or 1 are read at the last representable point
+    # before the boundary (see "Numerics" above); clipping also gives them a
+    # zero, not NaN, gradient with respect to x.
+    np_dtype = self.dtype.as_numpy_dtype
+    return super()._log_prob(tf.clip_by_value(
+        x, _params.tiny(self.dtype), np.nextafter(np_dtype(1), np_dtype(0))))
+
+  def _prob(self, x):
+    return tf.exp(self._log_prob(x))
+
+  def _default_event_space_bijector(self):
+    return tfb.Sigmoid(validate_args=self.validate_args)
+
+  def _sample_control_dependencies(self, x):
+    """Under `validate_args`: `x` must lie in [0, 1]."""
+    if not self.validate_args:
+      return []
+    x = tf.convert_to_tensor(x)
+    return [
+        tf.debugging.assert_non_negative(
+            x, message="`x` must lie in [0, 1]: found a negative value."),
+        tf.debugging.assert_less_equal(
+            x, tf.ones([], x.dtype),
+            message="`x` must lie in [0, 1]: found a value above 1."),
+    ]
