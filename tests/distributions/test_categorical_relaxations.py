@@ -5,6 +5,9 @@ tf.function and XLA, dtypes, seeds, composition with other TFP distributions,
 and the bad-input errors.
 """
 
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -178,6 +181,63 @@ def test_default_event_space_bijector_reaches_the_support(cls):
   z = tf.random.stateless_normal([50, 3], seed=(2, 2), stddev=2.)
   lp = d.log_prob(bijector(z)) + bijector.forward_log_det_jacobian(z, 1)
   assert np.isfinite(lp.numpy()).all()
+
+
+@parametrize_classes
+def test_gradients_match_finite_differences(cls):
+  logits = tf.constant([0.3, -1.2, 0.8, 0.1], tf.float64)
+  temperature = tf.constant(0.7, tf.float64)
+  x = tf.constant(_on_support(
+      cls, np.random.RandomState(0).dirichlet(np.ones(4), size=3)))
+  weights = tf.constant([1., -2., 0.5, 3.], tf.float64)
+
+  def through_sample(logits, temperature):
+    return tf.reduce_sum(
+        cls(temperature, logits=logits).sample(3, seed=(5, 6)) * weights)
+
+  def through_log_prob(logits, temperature):
+    return tf.reduce_sum(cls(temperature, logits=logits).log_prob(x))
+
+  for fn in (through_sample, through_log_prob):
+    theoretical, numerical = tf.test.compute_gradient(
+        fn, [logits, temperature], delta=1e-6)
+    for th, nu in zip(theoretical, numerical):
+      np.testing.assert_allclose(th, nu, rtol=1e-6, atol=1e-8)
+
+
+def _sample_log_prob_and_gradients(cls):
+  """One XLA function per class: samples, their log-probs, and the gradients
+  w.r.t. (temperature, logits) of both paths."""
+
+  @tf.function(jit_compile=True)
+  def run(temperature, logits, seed):
+    with tf.GradientTape() as tape:
+      tape.watch([temperature, logits])
+      d = cls(temperature, logits=logits)
+      x = d.sample(16, seed=seed)
+      held = tf.stop_gradient(x)
+      loss = tf.reduce_sum(d.log_prob(held)) + tf.reduce_sum(x * x)
+    return x, d.log_prob(held), tape.gradient(loss, [temperature, logits])
+
+  return run
+
+
+_COMPILED = {cls: _sample_log_prob_and_gradients(cls) for cls in CLASSES}
+
+
+@parametrize_classes
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(temperature=st.floats(1e-3, 100.),
+       logits=st.lists(st.floats(-1e3, 1e3, width=32), min_size=5,
+                       max_size=5),
+       seed=st.integers(0, 2**31 - 1))
+def test_float32_outputs_are_finite_for_any_finite_input(
+    cls, temperature, logits, seed):
+  x, lp, grads = _COMPILED[cls](
+      tf.constant(temperature, tf.float32),
+      tf.constant(logits, tf.float32), tf.constant([seed, 0]))
+  for value in (x, lp, *grads):
+    assert np.isfinite(value.numpy()).all()
 
 
 # -- bad input -------------------------------------------------------------

@@ -96,27 +96,6 @@ def test_density_integrates_to_one(temperature):
   assert abs(total - 1.) < 1e-4
 
 
-def test_gradients_match_finite_differences():
-  logits = tf.constant([0.3, -1.2, 0.8, 0.1], tf.float64)
-  temperature = tf.constant(0.7, tf.float64)
-  x = tf.constant(_simplex_points(4, 3, seed=0))
-  weights = tf.constant([1., -2., 0.5, 3.], tf.float64)
-
-  def through_sample(logits, temperature):
-    d = tfg.GumbelSoftmax(temperature, logits=logits)
-    return tf.reduce_sum(d.sample(3, seed=(5, 6)) * weights)
-
-  def through_log_prob(logits, temperature):
-    return tf.reduce_sum(tfg.GumbelSoftmax(temperature, logits=logits)
-                         .log_prob(x))
-
-  for fn in (through_sample, through_log_prob):
-    theoretical, numerical = tf.test.compute_gradient(
-        fn, [logits, temperature], delta=1e-6)
-    for th, nu in zip(theoretical, numerical):
-      np.testing.assert_allclose(th, nu, rtol=1e-6, atol=1e-8)
-
-
 TEMPERATURES = [2., 1., 0.5, 0.1, 0.05, 0.01, 0.001]
 
 
