@@ -25,6 +25,21 @@ def binary_parameter_properties(dtype):
           is_preferred=False))
 
 
+class _Sigmoid(tfb.Sigmoid):
+  """`tfb.Sigmoid` whose forward pass has a finite gradient everywhere.
+
+  TFP's forward is `where(x < -9, exp(x), sigmoid(x))`: once `exp(x)`
+  overflows (log-odds above 88, routine at small temperatures) the unselected
+  branch makes the gradient `0 * inf = NaN`. `exp(log_sigmoid(x))` has the
+  same accuracy in the lower tail, a correctly rounded upper tail (`1 - x` is
+  not lost before 1 - eps / 2), and the finite gradient
+  `sigmoid(x) sigmoid(-x)`. The inverse and its Jacobian are TFP's.
+  """
+
+  def _forward(self, x):
+    return tf.math.exp(tf.math.log_sigmoid(x))
+
+
 class LogitGumbelSigmoid(tfd.AutoCompositeTensorDistribution):
   r"""Log-odds of a Gumbel-Sigmoid sample: `Logistic(logits / t, 1 / t)`.
 
@@ -207,8 +222,9 @@ class GumbelSigmoid(tfd.TransformedDistribution):
   #### Numerics
 
   A float32 sample is rounded to exactly 1 once its log-odds exceed ~16.6
-  (1 - x is below half an ulp of 1) and to exactly 0 once they are below ~-103,
-  which at small temperatures is most samples. `log_prob` evaluates a sample
+  (1 - x is below half an ulp of 1) and to exactly 0 once they are below
+  ~-87.3 (TensorFlow flushes subnormals to zero on CPU), which at small
+  temperatures is most samples. `log_prob` evaluates a sample
   outside `[tiny, 1 - eps / 2]` (the smallest normal float and the largest float
   below 1) at that boundary instead of at `logit = +-inf`: what lay beyond it
   was lost when the sample was rounded, and the result stays finite, with
@@ -266,7 +282,7 @@ class GumbelSigmoid(tfd.TransformedDistribution):
           distribution=LogitGumbelSigmoid(
               temperature, logits=logits, probs=probs,
               validate_args=validate_args, allow_nan_stats=allow_nan_stats),
-          bijector=tfb.Sigmoid(validate_args=validate_args),
+          bijector=_Sigmoid(validate_args=validate_args),
           validate_args=validate_args,
           parameters=parameters,
           name=name)
@@ -310,7 +326,7 @@ class GumbelSigmoid(tfd.TransformedDistribution):
     return tf.exp(self._log_prob(x))
 
   def _default_event_space_bijector(self):
-    return tfb.Sigmoid(validate_args=self.validate_args)
+    return _Sigmoid(validate_args=self.validate_args)
 
   def _sample_control_dependencies(self, x):
     """Under `validate_args`: `x` must lie in [0, 1]."""
