@@ -10,6 +10,7 @@ from tfp_gumbel.distributions import ExpRelaxedGumbelSoftmax
 from tfp_gumbel.distributions import GumbelSoftmax
 from tfp_gumbel.distributions import GumbelSigmoid
 from tfp_gumbel import estimators
+from tfp_gumbel import layers
 from tfp_gumbel.monte_carlo import categorical_kl, monte_carlo_entropy, monte_carlo_relaxed_kl
 
 __version__ = "0.1.0"
