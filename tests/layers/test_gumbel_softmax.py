@@ -19,6 +19,7 @@ import tensorflow as tf
 import tfp_gumbel as tfg
 from tests import fitting
 from tests import reference
+from tests.layers import subprocess_util
 
 LAYERS = {"softmax": tfg.layers.GumbelSoftmax,
           "sigmoid": tfg.layers.GumbelSigmoid}
@@ -259,6 +260,18 @@ def test_save_load_round_trip(kind, hard, tmp_path):
   for training in (True, True, False):
     np.testing.assert_array_equal(loaded(x, training=training),
                                   model(x, training=training))
+
+
+def test_mirrored_strategy_on_two_cpus():
+  # In its own process: logical devices must be configured before TF starts.
+  result = subprocess_util.run_script("tests.layers.mirrored_script")
+  assert result["replicas"] == 2
+  # Same inputs, same seed state: the replicas still draw different noise.
+  assert result["on_simplex"] and result["max_abs_difference"] > 0.1
+  first, second = result["log_temperature"]
+  assert first == second and first > 0.1  # synced, and learned (t up)
+  assert result["seed_state"][0] == result["seed_state"][1]
+  assert np.all(np.isfinite(result["loss"]))
 
 
 @pytest.mark.parametrize("kind,hard,estimator,policy", [
