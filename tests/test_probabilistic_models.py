@@ -217,3 +217,277 @@ def test_joint_log_prob_of_samples_is_finite_at_small_temperature(flavour,
     loss = -tf.reduce_mean(lp) + tf.reduce_mean(y)
   assert np.isfinite(lp.numpy()).all()
   assert np.isfinite(tape.gradient(loss, loc).numpy()).all()
+
+
+# ---------------------------------------------------------------------------
+# 2. Posterior over (t, pi) from 2,000 draws at t = 0.3, K = 5.
+# ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pinned_model():
+  return recovery_model(recovery_data(2000))
+
+
+def _vi_posterior_mean(pinned, num_steps):
+  surrogate, losses = fit_vi(pinned, num_steps)
+  draws = surrogate.sample(4000, seed=(5, 6))
+  mean = np.concatenate([[np.mean(draws.t)], np.mean(draws.pi, 0)])
+  return mean, losses.numpy()
+
+
+def test_vi_recovers_temperature_and_probs(pinned_model):
+  # Reduced run (150 steps; the slow test and the benchmark run 1,000). At
+  # N = 2,000 the exact posterior sd is ~1% of t and 2-3% of each pi_k (see
+  # the MCMC test), so "within 10%" leaves room for the optimizer's error,
+  # while the prior mean (pi_k = 0.2, E[t] = 1.6) fails it.
+  mean, losses = _vi_posterior_mean(pinned_model, 150)
+  assert np.all(np.isfinite(losses))
+  assert losses[-10:].mean() < losses[:10].mean()
+  np.testing.assert_array_less(np.abs(mean / TRUTH - 1.), 0.1)
+
+
+def _check_nuts(pinned, num_burnin, num_results, max_rhat, min_ess):
+  t, pi, accepted = run_nuts(pinned, 4, num_burnin, num_results)
+  s = summarize(t, pi)
+  assert np.all(np.isfinite(t.numpy())) and np.all(np.isfinite(pi.numpy()))
+  assert 0.5 < np.mean(accepted) <= 1.
+  np.testing.assert_array_less(s["rhat"], max_rhat)
+  np.testing.assert_array_less(min_ess, s["ess"])
+  # Coverage: if the sampler is right the truth is a draw from the posterior,
+  # so |truth - mean| / sd is ~N(0, 1); 4 sd fails by chance with p < 4e-4
+  # over the 6 parameters. The Monte Carlo error of the mean (sd / sqrt(ESS)
+  # <= sd / 10) barely widens that.
+  np.testing.assert_array_less(np.abs(s["mean"] - TRUTH), 4. * s["sd"])
+  return s
+
+
+def test_nuts_posterior_covers_truth_with_converged_chains(pinned_model):
+  # Reduced run: 4 chains x (100 burn-in + 100 draws). R-hat < 1.1 is the
+  # classic threshold (Gelman et al.); ESS > 50 of 400 draws per parameter.
+  _check_nuts(pinned_model, 100, 100, max_rhat=1.1, min_ess=50.)
+
+
+@pytest.mark.slow
+def test_full_size_posterior_recovery(pinned_model):
+  mean, _ = _vi_posterior_mean(pinned_model, 1000)
+  np.testing.assert_array_less(np.abs(mean / TRUTH - 1.), 0.1)
+  # Vehtari et al. (2021): R-hat < 1.01 and bulk ESS > 400.
+  _check_nuts(pinned_model, 1000, 1000, max_rhat=1.01, min_ess=400.)
+
+
+# ---------------------------------------------------------------------------
+# 3. Learned temperature.
+# ---------------------------------------------------------------------------
+
+def _learnable(cls, k):
+  """cls with a TransformedVariable temperature (t0 = 1) and Variable logits."""
+  temperature = tfp.util.TransformedVariable(1., tfb.Softplus())
+  logits = tf.Variable(tf.zeros([k] if k else []))
+  return cls(temperature, logits=logits)
+
+
+def _target(cls):
+  """The distribution the learned one must recover: t = 0.4, K = 4."""
+  if cls is tfg.GumbelSigmoid:
+    return cls(0.4, logits=1.2), np.float32(1.2)
+  logits = np.log([0.1, 0.2, 0.3, 0.4]).astype(np.float32)
+  return cls(0.4, logits=logits), logits
+
+
+def _check_recovered(learned, logits):
+  """t within 10% of 0.4, probabilities within 0.03 of the target's."""
+  np.testing.assert_allclose(tf.convert_to_tensor(learned.temperature), 0.4,
+                             rtol=0.1)
+  np.testing.assert_allclose(learned.probs_parameter(), (
+      tf.sigmoid(logits) if np.ndim(logits) == 0 else tf.nn.softmax(logits)),
+                             atol=0.03)
+
+
+@parametrize_classes
+def test_maximum_likelihood_learns_a_transformed_variable_temperature(cls):
+  target, logits = _target(cls)
+  data = target.sample(2000, seed=(7, 8))
+  learned = _learnable(cls, np.size(logits) if np.ndim(logits) else None)
+  # The softplus-parameterized temperature and the logits are found through
+  # the distribution: nothing is listed by hand.
+  assert len(learned.trainable_variables) == 2
+  losses = tfp.math.minimize(
+      lambda: -tf.reduce_mean(learned.log_prob(data)), num_steps=300,
+      optimizer=tf.keras.optimizers.Adam(0.05))
+  assert np.isfinite(losses.numpy()).all()
+  # At N = 2,000 the MLE's sd is ~1.5% for t and ~0.01 for a probability
+  # (binomial), so the tolerances hold 4-6 sd plus the optimizer's error.
+  _check_recovered(learned, logits)
+
+
+@parametrize_classes
+def test_reparameterized_elbo_learns_temperature_and_logits(cls):
+  # Fitting a member of the family to another by tfp.vi (reverse KL through
+  # reparameterized samples): the optimum is the target itself.
+  target, logits = _target(cls)
+  learned = _learnable(cls, np.size(logits) if np.ndim(logits) else None)
+  # The step size decays to 0 so that the last iterate is not a snapshot of
+  # the gradient noise.
+  schedule = tf.keras.optimizers.schedules.CosineDecay(0.05, 300)
+  losses = tfp.vi.fit_surrogate_posterior(
+      target.log_prob, learned, optimizer=tf.keras.optimizers.Adam(schedule),
+      num_steps=300, sample_size=32, seed=(1, 2))
+  assert np.isfinite(losses.numpy()).all()
+  # The loss is KL(learned || target) >= 0, estimated; near 0 at the end.
+  assert abs(np.mean(losses.numpy()[-50:])) < 0.05
+  _check_recovered(learned, logits)
+
+
+class RelaxedLayer(tf.Module):
+  """A tf.Module holding a learned temperature, as users write them."""
+
+  def __init__(self):
+    super().__init__()
+    self.temperature = tf.Variable(0.5, name="temperature")
+    self.logits = tf.Variable([0., 1., 2.], name="logits")
+    self.dist = tfg.GumbelSoftmax(self.temperature, logits=self.logits)
+
+  def __call__(self, seed):
+    return self.dist.sample(seed=seed)
+
+
+def test_temperature_variable_in_a_module_is_tracked(tmp_path):
+  module = RelaxedLayer()
+  names = sorted(v.name for v in module.trainable_variables)
+  assert names == ["logits:0", "temperature:0"]
+  with tf.GradientTape() as tape:
+    loss = tf.reduce_sum(module((1, 2)) * [1., 2., 3.])
+  grads = tape.gradient(loss, module.trainable_variables)
+  assert all(g is not None and np.isfinite(g.numpy()).all() for g in grads)
+
+  # Checkpoints save and restore it; the distribution reads the new value.
+  x = tf.constant([0.2, 0.3, 0.5])
+  before = module.dist.log_prob(x).numpy()
+  path = tf.train.Checkpoint(model=module).save(str(tmp_path / "ckpt"))
+  module.temperature.assign(3.)
+  assert not np.isclose(module.dist.log_prob(x), before)
+  tf.train.Checkpoint(model=module).restore(path).assert_consumed()
+  np.testing.assert_allclose(module.dist.log_prob(x), before)
+
+
+# ---------------------------------------------------------------------------
+# 4. Composite tensors: tf.function, tf.nest, tf.while_loop; mixtures.
+# ---------------------------------------------------------------------------
+
+def _dist(cls, temperature, shift=0.):
+  return cls(tf.constant(temperature), logits=batch_logits(cls) + shift)
+
+
+@parametrize_classes
+def test_distribution_passes_in_and_out_of_tf_function_without_retracing(cls):
+  traces = []
+
+  @tf.function(jit_compile=True)
+  def cool_and_score(d, x):
+    traces.append(None)          # runs once per trace, not per call
+    cooler = cls(d.temperature * 0.5, logits=d.logits)
+    return cooler, d.log_prob(x)
+
+  x = _dist(cls, 1.).sample(seed=(1, 2))
+  for temperature, shift in [(1., 0.), (0.3, 1.), (2.5, -2.)]:
+    d = _dist(cls, temperature, shift)
+    cooler, lp = cool_and_score(d, x)
+    assert type(cooler) is cls
+    np.testing.assert_allclose(cooler.temperature, temperature / 2.)
+    np.testing.assert_allclose(cooler.logits, d.logits)
+    np.testing.assert_allclose(lp, d.log_prob(x), rtol=1e-5)
+  assert len(traces) == 1
+
+
+@parametrize_classes
+def test_distributions_go_through_tf_nest(cls):
+  models = dict(prior=_dist(cls, 1.), posterior=_dist(cls, 0.2, 0.5))
+  flat = tf.nest.flatten(models, expand_composites=True)
+  # Each distribution contributes its two parameter Tensors.
+  assert len(flat) == 4
+  doubled = tf.nest.map_structure(lambda v: 2. * v, models,
+                                  expand_composites=True)
+  for name, d in models.items():
+    assert type(doubled[name]) is cls
+    np.testing.assert_allclose(doubled[name].temperature, 2. * d.temperature)
+    np.testing.assert_allclose(doubled[name].logits, 2. * d.logits)
+  tf.nest.assert_same_structure(models["prior"], models["posterior"],
+                                expand_composites=True)
+
+
+@parametrize_classes
+def test_distribution_is_a_tf_while_loop_variable(cls):
+  """Anneal the temperature in a graph loop, scoring a draw at each step."""
+  num_steps = 5
+
+  def body(i, d, total):
+    x = d.sample(seed=tf.stack([i, 7]))
+    return i + 1, cls(d.temperature * 0.5, logits=d.logits), total + tf.reduce_sum(
+        d.log_prob(x))
+
+  def anneal(d):
+    return tf.while_loop(lambda i, *_: i < num_steps, body,
+                         (tf.constant(0), d, tf.constant(0.)))
+
+  # The same steps in a Python loop, eagerly.
+  d, expected = _dist(cls, 2.), 0.
+  for i in range(num_steps):
+    x = d.sample(seed=tf.constant([i, 7]))
+    expected += tf.reduce_sum(d.log_prob(x))
+    d = cls(d.temperature * 0.5, logits=d.logits)
+
+  for jit_compile in (False, True):
+    _, final, total = tf.function(anneal, jit_compile=jit_compile)(
+        _dist(cls, 2.))
+    assert type(final) is cls
+    np.testing.assert_allclose(final.temperature, 2. * 0.5**num_steps)
+    if jit_compile:
+      # Under XLA, TF's stateless Philox draws other numbers than its CPU
+      # kernel for a seed computed at run time (so does tfd.Normal): only
+      # finiteness can be compared.
+      assert np.isfinite(total.numpy())
+    else:
+      np.testing.assert_allclose(total, expected, rtol=1e-5)
+
+
+MIXTURE_WEIGHTS = np.array([0.5, 0.3, 0.2], np.float32)
+MIXTURE_TEMPERATURES = np.array([0.2, 0.7, 2.], np.float32)
+
+
+def _mixture_components(cls):
+  """Three components: a batch of 3 and the same as a list."""
+  if cls is tfg.GumbelSigmoid:
+    logits = np.array([2., -1., 0.3], np.float32)
+  else:
+    logits = np.array([[2., 0., -1., 0.], [0., 1., 1., -2.], [-1., 0., 0., 3.]],
+                      np.float32)
+  batch = cls(MIXTURE_TEMPERATURES, logits=logits)
+  return batch, [cls(t, logits=l) for t, l in zip(MIXTURE_TEMPERATURES, logits)]
+
+
+@parametrize_classes
+@pytest.mark.parametrize("kind", ["MixtureSameFamily", "Mixture"])
+def test_mixture_log_prob_and_samples(cls, kind):
+  batch, components = _mixture_components(cls)
+  cat = tfd.Categorical(probs=MIXTURE_WEIGHTS)
+  mixture = (tfd.MixtureSameFamily(cat, batch) if kind == "MixtureSameFamily"
+             else tfd.Mixture(cat, components))
+  x = mixture.sample(4000, seed=(3, 4))
+  assert x.shape == (4000,) + batch.event_shape
+
+  # log p(x) = logsumexp_c (log w_c + log p_c(x)), written out by hand.
+  per_component = tf.stack([c.log_prob(x) for c in components], axis=-1)
+  expected = tf.reduce_logsumexp(np.log(MIXTURE_WEIGHTS) + per_component, -1)
+  np.testing.assert_allclose(mixture.log_prob(x), expected, rtol=1e-5,
+                             atol=1e-5)
+
+  # The discrete outcome of a draw is distributed as the mixture of the
+  # components' discrete distributions (at every temperature).
+  probs = np.sum(MIXTURE_WEIGHTS[:, None] * np.reshape(
+      batch.probs_parameter(), [3, -1]), axis=0)
+  if cls is tfg.GumbelSigmoid:
+    p_value = stats.binomtest(int(np.sum(x.numpy() > 0.5)), 4000,
+                              probs[0]).pvalue
+  else:
+    p_value = reference.argmax_chisquare_pvalue(x.numpy(), probs)
+  assert p_value > 1e-3
