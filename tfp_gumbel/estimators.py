@@ -111,6 +111,12 @@ def _noise_shape(logits, temperature):
   return tf.broadcast_dynamic_shape(tf.shape(logits), tf.shape(temperature))
 
 
+def _gumbel_perturbed(logits, temperature, seed):
+  """`logits` broadcast against the temperature, and `logits + g`, g Gumbel."""
+  logits = tf.broadcast_to(logits, _noise_shape(logits, temperature))
+  return logits, logits + _noise.gumbel(tf.shape(logits), seed, logits.dtype)
+
+
 def gumbel_softmax_st(logits, temperature, seed=None):
   """Straight-through Gumbel-Softmax (Jang et al. 2017), in one call.
 
@@ -138,8 +144,7 @@ def gumbel_softmax_st(logits, temperature, seed=None):
   ```
   """
   logits, temperature = _prepare(logits, temperature, categorical=True)
-  perturbed = logits + _noise.gumbel(
-      _noise_shape(logits, temperature), seed, logits.dtype)
+  _, perturbed = _gumbel_perturbed(logits, temperature, seed)
   # The hard value is the argmax of the perturbed logits, not of the softmax:
   # at small t the softmax rounds several coordinates to 1 or 0 and its argmax
   # would break ties towards the first class.
@@ -245,9 +250,8 @@ def gumbel_rao(logits, temperature, num_samples=10, seed=None):
         f"`num_samples` must be a positive integer, got {num_samples!r}.")
   logits, temperature = _prepare(logits, temperature, categorical=True)
   hard_seed, conditional_seed = tfp.random.split_seed(seed, n=2)
-  logits = tf.broadcast_to(logits, _noise_shape(logits, temperature))
-  hard = _one_hot_argmax(
-      logits + _noise.gumbel(tf.shape(logits), hard_seed, logits.dtype))
+  logits, perturbed = _gumbel_perturbed(logits, temperature, hard_seed)
+  hard = _one_hot_argmax(perturbed)
   noise = tf.stop_gradient(
       conditional_gumbel(logits, hard, num_samples, conditional_seed) - logits)
   surrogate = tf.reduce_mean(
@@ -286,9 +290,8 @@ def reinmax(logits, temperature, seed=None):
     One-hot Tensor of the dtype of `logits`.
   """
   logits, temperature = _prepare(logits, temperature, categorical=True)
-  logits = tf.broadcast_to(logits, _noise_shape(logits, temperature))
-  hard = _one_hot_argmax(
-      logits + _noise.gumbel(tf.shape(logits), seed, logits.dtype))
+  logits, perturbed = _gumbel_perturbed(logits, temperature, seed)
+  hard = _one_hot_argmax(perturbed)
   # log pi1 in log space: log((D + s) / 2) is log(s / 2) off the sample and
   # log((1 + s_D) / 2) = softplus(log s_D) - log 2 on it, so it is finite
   # even where softmax(logits / t) underflows.

@@ -205,8 +205,10 @@ class GumbelSigmoid(tfd.TransformedDistribution):
   #### Mathematical details
 
   `GumbelSigmoid = sigmoid(LogitGumbelSigmoid)`: the Logistic(logits / t, 1 / t)
-  log-odds pushed through `tfb.Sigmoid`, so that, with `l` standard Logistic
-  (the difference of two standard Gumbels) and `alpha = exp(logits)`,
+  log-odds pushed through `tfb.Sigmoid` (with a forward pass whose gradient
+  stays finite past log-odds 88, where TFP's is NaN), so that, with `l`
+  standard Logistic (the difference of two standard Gumbels) and
+  `alpha = exp(logits)`,
 
   ```none
   x = sigmoid((logits + l) / t)
