@@ -190,6 +190,27 @@ class GumbelSoftmax(_GumbelLayer):
   `inference="probs"` gives `softmax(logits)` (the expected one-hot), and
   `inference="sample"` keeps sampling as in training.
 
+  Args:
+    temperature: positive float, the initial temperature.
+    hard: if True, training outputs are exact one-hot samples with the
+      gradient of `estimator`.
+    estimator: `"st"` (straight-through), `"gumbel_rao"` or `"reinmax"`;
+      see `tfg.estimators`. Used only with `hard=True`.
+    trainable_temperature: if True, the temperature is learned by the
+      optimizer (through the weight `log_temperature`).
+    inference: `"mode"`, `"probs"` or `"sample"`: the output when not
+      training (see above).
+    kl_weight: non-negative float; if positive, `kl_weight` times the exact
+      KL to the prior is added to the model's losses.
+    prior_logits: `K` floats, the prior of the KL term; uniform if None.
+    seed: int for a reproducible noise stream, or None. Either way every
+      call draws new noise.
+    **kwargs: `keras.layers.Layer` arguments (`name`, `dtype`, ...).
+
+  Raises:
+    ValueError: a non-positive temperature, an unknown `inference` or
+      `estimator`, a negative `kl_weight`, a non-int `seed`.
+
   #### Mathematical details
 
   ```none
@@ -212,8 +233,10 @@ class GumbelSoftmax(_GumbelLayer):
       keras.Input([784]),
       keras.layers.Dense(30 * 10), keras.layers.Reshape([30, 10]),
       tfg.layers.GumbelSoftmax(temperature=1.0, kl_weight=1.0),
-      keras.layers.Flatten(), keras.layers.Dense(784)])
+      keras.layers.Flatten(), keras.layers.Dense(784, "sigmoid")])
+  model.compile("adam", "binary_crossentropy")   # + the KL term: an ELBO
   model.fit(x, x, callbacks=[tfg.layers.TemperatureAnnealing(rate=1e-4)])
+  model.predict(x)      # the latent codes are one-hot (argmax) at inference
   ```
 
   #### References
@@ -226,44 +249,6 @@ class GumbelSoftmax(_GumbelLayer):
 
   _DISTRIBUTION = tfgd.GumbelSoftmax
   _ESTIMATORS = ("st", "gumbel_rao", "reinmax")
-
-  def __init__(self,
-               temperature=1.0,
-               hard=False,
-               estimator="st",
-               trainable_temperature=False,
-               inference="mode",
-               kl_weight=0.0,
-               prior_logits=None,
-               seed=None,
-               **kwargs):
-    """Builds the layer.
-
-    Args:
-      temperature: positive float, the initial temperature.
-      hard: if True, training outputs are exact one-hot samples with the
-        gradient of `estimator`.
-      estimator: `"st"` (straight-through), `"gumbel_rao"` or `"reinmax"`;
-        see `tfg.estimators`. Used only with `hard=True`.
-      trainable_temperature: if True, the temperature is learned by the
-        optimizer (through the weight `log_temperature`).
-      inference: `"mode"`, `"probs"` or `"sample"`: the output when not
-        training (see above).
-      kl_weight: non-negative float; if positive, `kl_weight` times the exact
-        KL to the prior is added to the model's losses.
-      prior_logits: `K` floats, the prior of the KL term; uniform if None.
-      seed: int for a reproducible noise stream, or None. Either way every
-        call draws new noise.
-      **kwargs: `keras.layers.Layer` arguments (`name`, `dtype`, ...).
-
-    Raises:
-      ValueError: a non-positive temperature, an unknown `inference` or
-        `estimator`, a negative `kl_weight`, a non-int `seed`.
-    """
-    super().__init__(temperature=temperature, hard=hard, estimator=estimator,
-                     trainable_temperature=trainable_temperature,
-                     inference=inference, kl_weight=kl_weight,
-                     prior_logits=prior_logits, seed=seed, **kwargs)
 
   def _hard_sample(self, logits, temperature, seed):
     return estimators.get(self.estimator)(logits, temperature, seed=seed)
@@ -286,6 +271,10 @@ class GumbelSigmoid(_GumbelLayer):
   straight-through gradient); it approaches 0/1 as `t -> 0` and 1/2 as
   `t -> inf`. At inference, `"mode"` gives `1[logits > 0]`, `"probs"` gives
   `sigmoid(logits)`, `"sample"` keeps sampling.
+
+  The arguments are those of `tfg.layers.GumbelSoftmax`, except that
+  `estimator` is `"st"` only and `prior_logits` is one float (the prior logit
+  of every variable; 0, i.e. p = 1/2, if None).
 
   #### Mathematical details
 
@@ -314,24 +303,6 @@ class GumbelSigmoid(_GumbelLayer):
 
   _DISTRIBUTION = tfgd.GumbelSigmoid
   _ESTIMATORS = ("st",)
-
-  def __init__(self,
-               temperature=1.0,
-               hard=False,
-               estimator="st",
-               trainable_temperature=False,
-               inference="mode",
-               kl_weight=0.0,
-               prior_logits=None,
-               seed=None,
-               **kwargs):
-    """Builds the layer; arguments as `tfg.layers.GumbelSoftmax`, except that
-    `estimator` is `"st"` only and `prior_logits` is one float (the prior
-    logit of every variable; 0, i.e. p = 1/2, if None)."""
-    super().__init__(temperature=temperature, hard=hard, estimator=estimator,
-                     trainable_temperature=trainable_temperature,
-                     inference=inference, kl_weight=kl_weight,
-                     prior_logits=prior_logits, seed=seed, **kwargs)
 
   def _hard_sample(self, logits, temperature, seed):
     return estimators.gumbel_sigmoid_st(logits, temperature, seed=seed)
