@@ -17,6 +17,7 @@ from scipy import stats
 import tensorflow as tf
 
 import tfp_gumbel as tfg
+from tfp_gumbel.layers import gumbel_softmax as layers_lib
 from tests import fitting
 from tests import reference
 from tests.layers import subprocess_util
@@ -161,6 +162,33 @@ def test_seeds_reproducible_and_fresh_at_every_call(kind):
   assert not np.array_equal(first[0], first[1])
 
 
+@pytest.mark.parametrize("state", [
+    [2**40 + 3, 0],                  # an int seed beyond int32
+    [-(2**62), 2**62 + 1],           # int64 extremes, negative included
+    [7, 2**31 - 1],                  # the counter crossing int32's maximum
+])
+def test_int64_seed_state_becomes_int32(state):
+  # Keras keeps SeedGenerator states as int64; TF's stateless kernels under
+  # XLA take int32 seeds. The state is wrapped as Keras's TF backend does,
+  # eagerly and compiled alike, and the stream still advances.
+  generator = keras.random.SeedGenerator(0)
+  compiled = tf.function(layers_lib.stateless_seed, jit_compile=True)
+  for convert in (layers_lib.stateless_seed, compiled):
+    generator.state.assign(state)
+    seed = convert(generator)
+    assert seed.dtype == tf.int32 and seed.shape == [2]
+    np.testing.assert_array_equal(seed, np.mod(state, 2**31 - 2))
+    np.testing.assert_array_equal(generator.state, [state[0], state[1] + 1])
+
+
+def test_seed_beyond_int32_samples_under_xla():
+  logits = _logits((4, 5))
+  big = [tfg.layers.GumbelSoftmax(seed=2**40 + 3) for _ in range(2)]
+  first = _draw(big[0], logits).numpy()
+  _assert_relaxed(first, "softmax")
+  np.testing.assert_array_equal(first, _draw(big[1], logits))
+
+
 @pytest.mark.parametrize("kind", LAYERS)
 def test_temperature_gradient_matches_finite_difference(kind):
   # float64; the noise is held fixed by restoring the seed state before
@@ -239,6 +267,22 @@ def test_kl_term_is_exact(kind, prior):
     expected = 0.3 * _reference_kl(kind, logits, 0. if prior is None else prior)
     np.testing.assert_allclose(loss, expected, rtol=1e-5)
   assert LAYERS[kind]()(logits) is not None and not LAYERS[kind]().losses
+
+
+@pytest.mark.parametrize("kind,kl_weight", [("softmax", 0.3), ("softmax", 2.),
+                                            ("sigmoid", 0.3)])
+def test_kl_term_enters_the_compiled_fit_loss(kind, kl_weight):
+  # The add_loss term reaches Keras's compiled loss with its weight:
+  # evaluate's loss = MSE of the (deterministic) probs + weight * exact KL.
+  layer = LAYERS[kind](0.5, kl_weight=kl_weight, inference="probs")
+  model = keras.Sequential([keras.Input([4]), layer])
+  model.compile("sgd", "mse", jit_compile=True)
+  x = _logits((8, 4), scale=2.)
+  probs = (special.softmax(x.astype(np.float64), -1) if kind == "softmax"
+           else special.expit(x.astype(np.float64)))
+  loss = model.evaluate(x, np.zeros_like(x), batch_size=8, verbose=0)
+  expected = np.mean(probs**2) + kl_weight * _reference_kl(kind, x, 0.)
+  np.testing.assert_allclose(loss, expected, rtol=1e-5)
 
 
 @pytest.mark.parametrize("kind,hard", [("softmax", False), ("softmax", True),

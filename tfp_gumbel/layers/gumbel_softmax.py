@@ -27,7 +27,7 @@ def stateless_seed(seed_generator):
 
   Keras 3 keeps the generator state as int64 (TF only places int64 Variables
   on every device) while TF's stateless kernels, under XLA, take int32 seeds:
-  the state is wrapped into [0, 2^31 - 2] as Keras's own TF backend does.
+  the state is wrapped into [0, 2^31 - 3] as Keras's own TF backend does.
   Under `tf.distribute` every replica reads the same (mirrored) state, so the
   replica id is folded in: replicas draw independent noise, and one replica's
   stream is still reproducible.
