@@ -95,3 +95,31 @@ def test_categorical_vae(tmp_path):
     # The annealing callback reached the paper's floor of 0.5.
     assert float(values[f"final_temperature_{estimator}"]) == 0.5
   assert "temperature: 0.5000" in out
+
+
+def test_random_temperature(tmp_path):
+  values, out = run_example("random_temperature", tmp_path)
+  truth = float(values["true_t"])
+  vi_t, mcmc_t, ml_t, sd_t = floats(
+      values, "vi_t_mean", "mcmc_t_mean", "ml_t", "mcmc_t_sd")
+  # 300 quick draws pin t to a posterior sd of ~0.017 (measured; ~0.009 at
+  # the default 1000). For a correct likelihood the posterior mean and the
+  # MLE sit ~N(truth, sd^2) (Bernstein-von Mises), so 4 sd fails a correct
+  # model with probability 6e-5; a density whose temperature terms are off
+  # (e.g. a missing (K - 1) log t: the MLE then collapses to t ~ 1e-5,
+  # checked with scipy on these data) moves t by many sds.
+  assert 0.005 < sd_t < 0.05
+  for estimate in (vi_t, mcmc_t, ml_t):
+    assert abs(estimate - truth) < 4 * sd_t, (estimate, truth, sd_t)
+  # pi is pinned to ~0.02 per coordinate; same 4-sd argument per coordinate.
+  bound = 4 * float(values["mcmc_pi_max_sd"])
+  assert float(values["mcmc_pi_max_abs_err"]) < bound
+  assert float(values["vi_pi_max_abs_err"]) < bound
+  # Mixing of 2 chains x 200 NUTS draws: R-hat < 1.1 is the usual
+  # convergence bound (measured ~1.04) and at least 50 effective draws
+  # (measured ~185 of 400) keep the Monte Carlo error of the means at
+  # <= sd / 7, well inside the 4-sd bounds above.
+  assert float(values["max_rhat"]) < 1.1
+  assert float(values["min_ess"]) > 50
+  assert len(values["figures"].split()) == 1
+  assert "NUTS sampling" in out and "VI steps" in out
