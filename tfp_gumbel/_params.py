@@ -5,6 +5,8 @@ One place decides a distribution's dtype, keeps Variables as references, turns
 the same thing about the same mistake.
 """
 
+import functools
+
 import numpy as np
 import tensorflow as tf
 
@@ -15,6 +17,7 @@ __all__ = [
     "float_dtype",
     "is_ref",
     "parameter_assertions",
+    "sample_shape",
     "simplex_tolerance",
     "tiny",
 ]
@@ -65,6 +68,22 @@ def check_exactly_one(logits, probs):
     got = "both" if logits is not None else "neither"
     raise ValueError(
         f"Exactly one of `logits` or `probs` must be given, got {got}.")
+
+
+def sample_shape(n, *params):
+  """`[n] + broadcast shape of params`: a Python list when all are static.
+
+  A list costs nothing in eager mode, where the concat of shape tensors it
+  replaces is ~0.1 ms of a ~1 ms sampling call.
+  """
+  static = functools.reduce(tf.broadcast_static_shape,
+                            [p.shape for p in params])
+  n_static = tf.get_static_value(n)
+  if static.is_fully_defined() and n_static is not None:
+    return [int(n_static)] + static.as_list()
+  dynamic = functools.reduce(tf.broadcast_dynamic_shape,
+                             [tf.shape(p) for p in params])
+  return tf.concat([[n], dynamic], axis=0)
 
 
 def tiny(dtype):

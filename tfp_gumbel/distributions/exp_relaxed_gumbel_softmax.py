@@ -167,12 +167,10 @@ class ExpRelaxedGumbelSoftmax(tfd.AutoCompositeTensorDistribution):
     return tf.shape(param)[-1:]
 
   def _sample_n(self, n, seed=None):
-    temperature = tf.convert_to_tensor(self._temperature)[..., tf.newaxis]
+    temperature = tf.expand_dims(tf.convert_to_tensor(self._temperature), -1)
     logits = self._logits_parameter_no_checks()
-    shape = tf.concat(
-        [[n], tf.broadcast_dynamic_shape(tf.shape(logits),
-                                         tf.shape(temperature))], axis=0)
-    gumbel = _noise.gumbel(shape, seed, self.dtype)
+    gumbel = _noise.gumbel(
+        _params.sample_shape(n, logits, temperature), seed, self.dtype)
     return tf.math.log_softmax((logits + gumbel) / temperature)
 
   def _log_prob(self, y):

@@ -6,6 +6,7 @@ import tensorflow_probability as tfp
 
 from tfp_gumbel import _noise
 from tfp_gumbel import _params
+from tfp_gumbel.distributions import _pushforward
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
@@ -156,10 +157,9 @@ class LogitGumbelSigmoid(tfd.AutoCompositeTensorDistribution):
   def _sample_n(self, n, seed=None):
     temperature = tf.convert_to_tensor(self._temperature)
     logits = self._logits_parameter_no_checks()
-    shape = tf.concat(
-        [[n], tf.broadcast_dynamic_shape(tf.shape(logits),
-                                         tf.shape(temperature))], axis=0)
-    return (logits + _noise.logistic(shape, seed, self.dtype)) / temperature
+    noise = _noise.logistic(
+        _params.sample_shape(n, logits, temperature), seed, self.dtype)
+    return (logits + noise) / temperature
 
   def _centered(self, y):
     """u = t y - logits: the standard Logistic variable behind `y`."""
@@ -192,7 +192,7 @@ class LogitGumbelSigmoid(tfd.AutoCompositeTensorDistribution):
         validate_args=self.validate_args, event_ndims=0)
 
 
-class GumbelSigmoid(tfd.TransformedDistribution):
+class GumbelSigmoid(_pushforward.ClampedPushforward):
   r"""Gumbel-Sigmoid (binary Concrete) distribution: a relaxed Bernoulli.
 
   Samples lie in the unit interval and approach 0 or 1 as `temperature -> 0`,
@@ -316,16 +316,13 @@ class GumbelSigmoid(tfd.TransformedDistribution):
     """P(x > 1/2), computed from `logits` if that is what was given."""
     return self.distribution.probs_parameter(name)
 
-  def _log_prob(self, x):
+  def _clamp(self, x):
     # Samples rounded to 0 or 1 are read at the last representable point
     # before the boundary (see "Numerics" above); clipping also gives them a
     # zero, not NaN, gradient with respect to x.
     np_dtype = self.dtype.as_numpy_dtype
-    return super()._log_prob(tf.clip_by_value(
-        x, _params.tiny(self.dtype), np.nextafter(np_dtype(1), np_dtype(0))))
-
-  def _prob(self, x):
-    return tf.exp(self._log_prob(x))
+    return tf.clip_by_value(
+        x, _params.tiny(self.dtype), np.nextafter(np_dtype(1), np_dtype(0)))
 
   def _default_event_space_bijector(self):
     return _Sigmoid(validate_args=self.validate_args)

@@ -4,6 +4,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfp_gumbel import _params
+from tfp_gumbel.distributions import _pushforward
 from tfp_gumbel.distributions import exp_relaxed_gumbel_softmax as exp_relaxed
 
 tfb = tfp.bijectors
@@ -12,7 +13,7 @@ tfd = tfp.distributions
 __all__ = ["GumbelSoftmax"]
 
 
-class GumbelSoftmax(tfd.TransformedDistribution):
+class GumbelSoftmax(_pushforward.ClampedPushforward):
   r"""Gumbel-Softmax (Concrete) distribution: a relaxed one-hot categorical.
 
   Samples are points on the probability simplex that approach one-hot vectors
@@ -114,14 +115,11 @@ class GumbelSoftmax(tfd.TransformedDistribution):
     """Class probabilities, computed from `logits` if that is what was given."""
     return self.distribution.probs_parameter(name)
 
-  def _log_prob(self, x):
+  def _clamp(self, x):
     # Coordinates that underflowed to 0 are read as the smallest normal float
     # (see "Numerics" above); tf.maximum also gives them a zero, not NaN,
     # gradient with respect to x.
-    return super()._log_prob(tf.maximum(x, _params.tiny(self.dtype)))
-
-  def _prob(self, x):
-    return tf.exp(self._log_prob(x))
+    return tf.maximum(x, _params.tiny(self.dtype))
 
   def _default_event_space_bijector(self):
     return tfb.SoftmaxCentered(validate_args=self.validate_args)

@@ -1,0 +1,70 @@
+"""A TransformedDistribution that reads rounded samples at the support's edge.
+
+`GumbelSoftmax` and `GumbelSigmoid` are their log-space base distribution
+pushed through a bijector (`tfb.Exp`, a sigmoid), and both need the same two
+things from `tfd.TransformedDistribution`:
+
+- `log_prob` first clamps its point into the representable interior of the
+  support (`_clamp`), where float rounding put a sample on the boundary;
+- in eager mode the generic machinery costs more than the math: each public
+  bijector call is ~1 ms (caching, name scopes, event-shape bookkeeping) and
+  the base distribution's public `sample` repeats the outer one's work. With
+  `validate_args=False` the push-forward is therefore written with the
+  bijector's own elementwise methods,
+
+      sample:           x = f(base.sample())
+      log_prob(x):      base.log_prob(y) - sum fldj(y),  y = f^-1(clamp(x))
+      sample_and_lp:    x = f(y), base.log_prob(y) - sum fldj(y)
+
+  which is exactly what TransformedDistribution computes for a bijector of
+  minimum event rank 0 and a base whose batch shape is the full batch shape
+  (both true here, by construction). With `validate_args=True` every call
+  goes through TransformedDistribution's public path, with all its checks.
+"""
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+tfd = tfp.distributions
+
+__all__ = ["ClampedPushforward"]
+
+
+class ClampedPushforward(tfd.TransformedDistribution):
+  """`distribution` pushed through an elementwise `bijector`; see module doc.
+
+  Subclasses define `_clamp(x)`, the point at which a sample `x` is evaluated.
+  """
+
+  def _clamp(self, x):
+    raise NotImplementedError
+
+  def _sum_event(self, value):
+    """Sums an elementwise log-det-Jacobian over the event dimensions."""
+    return tf.reduce_sum(value, axis=list(range(-len(self.event_shape), 0)))
+
+  def _call_sample_n(self, sample_shape, seed, **kwargs):
+    if self.validate_args or kwargs:
+      return super()._call_sample_n(sample_shape, seed, **kwargs)
+    y = self.distribution._call_sample_n(sample_shape, seed)  # pylint: disable=protected-access
+    return self.bijector._forward(y)  # pylint: disable=protected-access
+
+  def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
+    if self.validate_args or kwargs:
+      return super()._sample_and_log_prob(sample_shape, seed, **kwargs)
+    base = self.distribution
+    y = base._call_sample_n(sample_shape, seed)  # pylint: disable=protected-access
+    return self.bijector._forward(y), self._base_log_prob_minus_fldj(y)  # pylint: disable=protected-access
+
+  def _log_prob(self, x, **kwargs):
+    x = self._clamp(x)
+    if self.validate_args or kwargs:
+      return super()._log_prob(x, **kwargs)
+    return self._base_log_prob_minus_fldj(self.bijector._inverse(x))  # pylint: disable=protected-access
+
+  def _base_log_prob_minus_fldj(self, y):
+    return (self.distribution._log_prob(y)  # pylint: disable=protected-access
+            - self._sum_event(self.bijector._forward_log_det_jacobian(y)))  # pylint: disable=protected-access
+
+  def _prob(self, x, **kwargs):
+    return tf.exp(self._log_prob(x, **kwargs))
