@@ -293,7 +293,11 @@ def test_save_load_round_trip(kind, hard, tmp_path):
   model = keras.Sequential([keras.Input([5]), keras.layers.Dense(5), layer])
   model.compile("adam", "mse")
   x = _logits((8, 5))
-  model.fit(x, x, verbose=0)  # moves the temperature and the seed state
+  before = layer.seed_generator.state.numpy()
+  # Moves the temperature and the seed state: one draw per step (4 steps).
+  model.fit(x, x, batch_size=2, verbose=0)
+  np.testing.assert_array_equal(layer.seed_generator.state,
+                                before + [0, 4])
   model.save(tmp_path / "m.keras")
   loaded = keras.models.load_model(tmp_path / "m.keras")
   assert loaded.layers[-1].get_config() == layer.get_config()
