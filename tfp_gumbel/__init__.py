@@ -15,4 +15,13 @@ from tfp_gumbel.monte_carlo import categorical_kl, monte_carlo_entropy, monte_ca
 
 __version__ = "0.1.0"
 
-__all__ = ["ExpRelaxedGumbelSoftmax", "GumbelSoftmax"]
+__all__ = [
+    "ExpRelaxedGumbelSoftmax",
+    "GumbelSigmoid",
+    "GumbelSoftmax",
+    "categorical_kl",
+    "estimators",
+    "layers",
+    "monte_carlo_entropy",
+    "monte_carlo_relaxed_kl",
+]

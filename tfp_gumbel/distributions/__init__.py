@@ -4,4 +4,4 @@ from tfp_gumbel.distributions.exp_relaxed_gumbel_softmax import ExpRelaxedGumbel
 from tfp_gumbel.distributions.gumbel_softmax import GumbelSoftmax
 from tfp_gumbel.distributions.gumbel_sigmoid import GumbelSigmoid
 
-__all__ = ["ExpRelaxedGumbelSoftmax", "GumbelSoftmax"]
+__all__ = ["ExpRelaxedGumbelSoftmax", "GumbelSigmoid", "GumbelSoftmax"]
