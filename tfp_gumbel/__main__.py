@@ -122,6 +122,8 @@ def main(argv=None):
           f"TFP {c:10.3f}")
   print(f"   finite: ours {np.isfinite(lp_ours).sum()}/5, "
         f"TFP {np.isfinite(lp_tfp).sum()}/5")
+  print("   (log_prob differs from sample_and_log_prob where float32 rounded "
+        "a coordinate to 0: it is read at the smallest normal float, 1.2e-38)")
 
   # 3. Maximum likelihood for the temperature and the probabilities.
   print(f"3. Fitting t and probs by maximum likelihood to {fit_data} draws of "
