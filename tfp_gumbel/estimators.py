@@ -149,7 +149,9 @@ def gumbel_softmax_st(logits, temperature, seed=None):
   # at small t the softmax rounds several coordinates to 1 or 0 and its argmax
   # would break ties towards the first class.
   return _replace_gradient(_one_hot_argmax(perturbed),
-                           tf.math.softmax(perturbed / temperature))
+                           tf.math.softmax(
+                               _params.divide_by_temperature(
+                                   perturbed, temperature)))
 
 
 def gumbel_sigmoid_st(logits, temperature, seed=None):
@@ -173,7 +175,9 @@ def gumbel_sigmoid_st(logits, temperature, seed=None):
   # Thresholding the perturbed logits, not sigmoid(.) at 1/2, for the same
   # reason as in `gumbel_softmax_st`: sigmoid rounds to 1/2 near 0.
   return _replace_gradient(tf.cast(perturbed > 0., logits.dtype),
-                           tf.math.sigmoid(perturbed / temperature))
+                           tf.math.sigmoid(
+                               _params.divide_by_temperature(
+                                   perturbed, temperature)))
 
 
 def conditional_gumbel(logits, sample, num_samples, seed=None):
@@ -255,7 +259,9 @@ def gumbel_rao(logits, temperature, num_samples=10, seed=None):
   noise = tf.stop_gradient(
       conditional_gumbel(logits, hard, num_samples, conditional_seed) - logits)
   surrogate = tf.reduce_mean(
-      tf.math.softmax((logits + noise) / temperature), axis=0)
+      tf.math.softmax(
+          _params.divide_by_temperature(logits + noise, temperature)),
+      axis=0)
   return _replace_gradient(hard, surrogate)
 
 
@@ -295,7 +301,8 @@ def reinmax(logits, temperature, seed=None):
   # log pi1 in log space: log((D + s) / 2) is log(s / 2) off the sample and
   # log((1 + s_D) / 2) = softplus(log s_D) - log 2 on it, so it is finite
   # even where softmax(logits / t) underflows.
-  log_s = tf.math.log_softmax(logits / temperature)
+  log_s = tf.math.log_softmax(
+      _params.divide_by_temperature(logits, temperature))
   log_pi1 = (tf.where(hard > 0., tf.math.softplus(log_s), log_s)
              - tf.math.log(tf.constant(2., logits.dtype)))
   # softmax(stop_gradient(log pi1) + logits - stop_gradient(logits)) is pi1 in

@@ -171,7 +171,8 @@ class ExpRelaxedGumbelSoftmax(tfd.AutoCompositeTensorDistribution):
     logits = self._logits_parameter_no_checks()
     gumbel = _noise.gumbel(
         _params.sample_shape(n, logits, temperature), seed, self.dtype)
-    return tf.math.log_softmax((logits + gumbel) / temperature)
+    return tf.math.log_softmax(
+        _params.divide_by_temperature(logits + gumbel, temperature))
 
   def _log_prob(self, y):
     temperature = tf.convert_to_tensor(self._temperature)

@@ -159,7 +159,7 @@ class LogitGumbelSigmoid(tfd.AutoCompositeTensorDistribution):
     logits = self._logits_parameter_no_checks()
     noise = _noise.logistic(
         _params.sample_shape(n, logits, temperature), seed, self.dtype)
-    return (logits + noise) / temperature
+    return _params.divide_by_temperature(logits + noise, temperature)
 
   def _centered(self, y):
     """u = t y - logits: the standard Logistic variable behind `y`."""
