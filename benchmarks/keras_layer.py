@@ -198,7 +198,9 @@ def markdown(rows, args):
       "hand-written layer with t a weight has ratio "
       f"{rows['xla', 'hand-written, t a weight'] / rows['xla', BASELINE]:.2f}"
       " with XLA. Our layer's t is always a weight (it can be annealed or "
-      "learned), and its samplers divide by it.",
+      "learned), so its samplers multiply by 1 / t instead "
+      "(`tfp_gumbel._params.divide_by_temperature`), which costs under XLA "
+      "what a constant does.",
       "", f"Machine: {harness.machine_description()}", ""]
   return "\n".join(lines)
 
