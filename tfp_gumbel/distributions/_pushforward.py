@@ -1,8 +1,9 @@
 """A TransformedDistribution that reads rounded samples at the support's edge.
 
 `GumbelSoftmax` and `GumbelSigmoid` are their log-space base distribution
-pushed through a bijector (`tfb.Exp`, a sigmoid), and both need the same two
-things from `tfd.TransformedDistribution`:
+(a `LogSpaceRelaxation`, which holds the parameters) pushed through a bijector
+(`tfb.Exp`, a sigmoid). Both build and expose the base the same way, and both
+need the same two things from `tfd.TransformedDistribution`:
 
 - `log_prob` first clamps its point into the representable interior of the
   support (`_clamp`), where float rounding put a sample on the boundary;
@@ -31,10 +32,50 @@ __all__ = ["ClampedPushforward"]
 
 
 class ClampedPushforward(tfd.TransformedDistribution):
-  """`distribution` pushed through an elementwise `bijector`; see module doc.
+  """`_BASE(...)` pushed through the elementwise `_BIJECTOR()`; see module doc.
 
-  Subclasses define `_clamp(x)`, the point at which a sample `x` is evaluated.
+  Subclasses set `_BASE` (a `LogSpaceRelaxation` class) and `_BIJECTOR` (a
+  bijector class), pass their own `parameters`, and define `_clamp(x)`, the
+  point at which a sample `x` is evaluated.
   """
+
+  _BASE = None
+  _BIJECTOR = None
+
+  def __init__(self, temperature, logits, probs, validate_args,
+               allow_nan_stats, parameters, name):
+    with tf.name_scope(name) as name:
+      super().__init__(
+          distribution=self._BASE(
+              temperature, logits=logits, probs=probs,
+              validate_args=validate_args, allow_nan_stats=allow_nan_stats),
+          bijector=self._BIJECTOR(validate_args=validate_args),
+          validate_args=validate_args,
+          parameters=parameters,
+          name=name)
+
+  @property
+  def temperature(self):
+    """The temperature, as given (a Tensor, Variable or DeferredTensor)."""
+    return self.distribution.temperature
+
+  @property
+  def logits(self):
+    """The `logits` argument, or None if `probs` was given."""
+    return self.distribution.logits
+
+  @property
+  def probs(self):
+    """The `probs` argument, or None if `logits` was given."""
+    return self.distribution.probs
+
+  def logits_parameter(self, name=None):
+    """Logits (log-odds if binary), computed from `probs` if that was given."""
+    return self.distribution.logits_parameter(name)
+
+  def probs_parameter(self, name=None):
+    """Probabilities, computed from `logits` if that is what was given."""
+    return self.distribution.probs_parameter(name)
 
   def _clamp(self, x):
     raise NotImplementedError

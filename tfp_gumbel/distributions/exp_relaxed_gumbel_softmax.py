@@ -6,9 +6,9 @@ import tensorflow_probability as tfp
 
 from tfp_gumbel import _noise
 from tfp_gumbel import _params
+from tfp_gumbel.distributions import _log_space
 
 tfb = tfp.bijectors
-tfd = tfp.distributions
 
 __all__ = ["ExpRelaxedGumbelSoftmax", "categorical_parameter_properties"]
 
@@ -28,7 +28,7 @@ def categorical_parameter_properties(dtype):
           is_preferred=False))
 
 
-class ExpRelaxedGumbelSoftmax(tfd.AutoCompositeTensorDistribution):
+class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
   r"""Log-space Gumbel-Softmax (ExpConcrete) distribution.
 
   A sample `y` is the logarithm of a Gumbel-Softmax (Concrete) sample: a vector
@@ -77,6 +77,8 @@ class ExpRelaxedGumbelSoftmax(tfd.AutoCompositeTensorDistribution):
       Gumbel-Softmax. ICLR 2017.
   """
 
+  _PARAMETER_EVENT_NDIMS = 1
+
   def __init__(self,
                temperature,
                logits=None,
@@ -101,50 +103,12 @@ class ExpRelaxedGumbelSoftmax(tfd.AutoCompositeTensorDistribution):
       TypeError: integer or mismatched dtypes.
     """
     parameters = dict(locals())
-    _params.check_exactly_one(logits, probs)
-    with tf.name_scope(name) as name:
-      dtype = _params.float_dtype(
-          temperature=temperature, logits=logits, probs=probs)
-      self._temperature = _params.as_parameter(
-          temperature, dtype, "temperature")
-      self._logits = _params.as_parameter(logits, dtype, "logits")
-      self._probs = _params.as_parameter(probs, dtype, "probs")
-      super().__init__(
-          dtype=dtype,
-          reparameterization_type=tfd.FULLY_REPARAMETERIZED,
-          validate_args=validate_args,
-          allow_nan_stats=allow_nan_stats,
-          parameters=parameters,
-          name=name)
+    super().__init__(temperature, logits, probs, validate_args,
+                     allow_nan_stats, parameters, name)
 
   @classmethod
   def _parameter_properties(cls, dtype, num_classes=None):
     return categorical_parameter_properties(dtype)
-
-  @property
-  def temperature(self):
-    """The temperature, as given (a Tensor, Variable or DeferredTensor)."""
-    return self._temperature
-
-  @property
-  def logits(self):
-    """The `logits` argument, or None if `probs` was given."""
-    return self._logits
-
-  @property
-  def probs(self):
-    """The `probs` argument, or None if `logits` was given."""
-    return self._probs
-
-  def logits_parameter(self, name=None):
-    """Logits, computed from `probs` if that is what was given."""
-    with self._name_and_control_scope(name or "logits_parameter"):
-      return self._logits_parameter_no_checks()
-
-  def probs_parameter(self, name=None):
-    """Class probabilities, computed from `logits` if that is what was given."""
-    with self._name_and_control_scope(name or "probs_parameter"):
-      return self._probs_parameter_no_checks()
 
   def _logits_parameter_no_checks(self):
     if self._logits is None:
@@ -205,11 +169,6 @@ class ExpRelaxedGumbelSoftmax(tfd.AutoCompositeTensorDistribution):
     return tfb.Chain([tfb.Log(validate_args=self.validate_args),
                       tfb.SoftmaxCentered(validate_args=self.validate_args)],
                      validate_args=self.validate_args)
-
-  def _parameter_control_dependencies(self, is_init):
-    return _params.parameter_assertions(
-        self._temperature, self._logits, self._probs, is_init=is_init,
-        validate_args=self.validate_args, event_ndims=1)
 
   def _sample_control_dependencies(self, y):
     """Under `validate_args`: `y` must lie on the log-simplex, with K classes."""

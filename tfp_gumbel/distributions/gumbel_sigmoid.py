@@ -6,10 +6,10 @@ import tensorflow_probability as tfp
 
 from tfp_gumbel import _noise
 from tfp_gumbel import _params
+from tfp_gumbel.distributions import _log_space
 from tfp_gumbel.distributions import _pushforward
 
 tfb = tfp.bijectors
-tfd = tfp.distributions
 
 __all__ = ["GumbelSigmoid", "LogitGumbelSigmoid", "binary_parameter_properties"]
 
@@ -41,7 +41,7 @@ class _Sigmoid(tfb.Sigmoid):
     return tf.math.exp(tf.math.log_sigmoid(x))
 
 
-class LogitGumbelSigmoid(tfd.AutoCompositeTensorDistribution):
+class LogitGumbelSigmoid(_log_space.LogSpaceRelaxation):
   r"""Log-odds of a Gumbel-Sigmoid sample: `Logistic(logits / t, 1 / t)`.
 
   The base distribution of `tfg.GumbelSigmoid`, in the space where the density
@@ -83,6 +83,8 @@ class LogitGumbelSigmoid(tfd.AutoCompositeTensorDistribution):
       A Continuous Relaxation of Discrete Random Variables. ICLR 2017.
   """
 
+  _PARAMETER_EVENT_NDIMS = 0
+
   def __init__(self,
                temperature,
                logits=None,
@@ -92,50 +94,12 @@ class LogitGumbelSigmoid(tfd.AutoCompositeTensorDistribution):
                name="LogitGumbelSigmoid"):
     """Builds the distribution; arguments as `tfg.GumbelSigmoid`."""
     parameters = dict(locals())
-    _params.check_exactly_one(logits, probs)
-    with tf.name_scope(name) as name:
-      dtype = _params.float_dtype(
-          temperature=temperature, logits=logits, probs=probs)
-      self._temperature = _params.as_parameter(
-          temperature, dtype, "temperature")
-      self._logits = _params.as_parameter(logits, dtype, "logits")
-      self._probs = _params.as_parameter(probs, dtype, "probs")
-      super().__init__(
-          dtype=dtype,
-          reparameterization_type=tfd.FULLY_REPARAMETERIZED,
-          validate_args=validate_args,
-          allow_nan_stats=allow_nan_stats,
-          parameters=parameters,
-          name=name)
+    super().__init__(temperature, logits, probs, validate_args,
+                     allow_nan_stats, parameters, name)
 
   @classmethod
   def _parameter_properties(cls, dtype, num_classes=None):
     return binary_parameter_properties(dtype)
-
-  @property
-  def temperature(self):
-    """The temperature, as given (a Tensor, Variable or DeferredTensor)."""
-    return self._temperature
-
-  @property
-  def logits(self):
-    """The `logits` argument, or None if `probs` was given."""
-    return self._logits
-
-  @property
-  def probs(self):
-    """The `probs` argument, or None if `logits` was given."""
-    return self._probs
-
-  def logits_parameter(self, name=None):
-    """Log-odds, computed from `probs` if that is what was given."""
-    with self._name_and_control_scope(name or "logits_parameter"):
-      return self._logits_parameter_no_checks()
-
-  def probs_parameter(self, name=None):
-    """P(x > 1/2), computed from `logits` if that is what was given."""
-    with self._name_and_control_scope(name or "probs_parameter"):
-      return self._probs_parameter_no_checks()
 
   def _logits_parameter_no_checks(self):
     if self._logits is None:
@@ -185,11 +149,6 @@ class LogitGumbelSigmoid(tfd.AutoCompositeTensorDistribution):
 
   def _default_event_space_bijector(self):
     return tfb.Identity(validate_args=self.validate_args)
-
-  def _parameter_control_dependencies(self, is_init):
-    return _params.parameter_assertions(
-        self._temperature, self._logits, self._probs, is_init=is_init,
-        validate_args=self.validate_args, event_ndims=0)
 
 
 class GumbelSigmoid(_pushforward.ClampedPushforward):
@@ -255,6 +214,9 @@ class GumbelSigmoid(_pushforward.ClampedPushforward):
       Gumbel-Softmax. ICLR 2017.
   """
 
+  _BASE = LogitGumbelSigmoid
+  _BIJECTOR = _Sigmoid
+
   def __init__(self,
                temperature,
                logits=None,
@@ -279,42 +241,12 @@ class GumbelSigmoid(_pushforward.ClampedPushforward):
       TypeError: integer or mismatched dtypes.
     """
     parameters = dict(locals())
-    with tf.name_scope(name) as name:
-      super().__init__(
-          distribution=LogitGumbelSigmoid(
-              temperature, logits=logits, probs=probs,
-              validate_args=validate_args, allow_nan_stats=allow_nan_stats),
-          bijector=_Sigmoid(validate_args=validate_args),
-          validate_args=validate_args,
-          parameters=parameters,
-          name=name)
+    super().__init__(temperature, logits, probs, validate_args,
+                     allow_nan_stats, parameters, name)
 
   @classmethod
   def _parameter_properties(cls, dtype, num_classes=None):
     return binary_parameter_properties(dtype)
-
-  @property
-  def temperature(self):
-    """The temperature, as given (a Tensor, Variable or DeferredTensor)."""
-    return self.distribution.temperature
-
-  @property
-  def logits(self):
-    """The `logits` argument, or None if `probs` was given."""
-    return self.distribution.logits
-
-  @property
-  def probs(self):
-    """The `probs` argument, or None if `logits` was given."""
-    return self.distribution.probs
-
-  def logits_parameter(self, name=None):
-    """Log-odds, computed from `probs` if that is what was given."""
-    return self.distribution.logits_parameter(name)
-
-  def probs_parameter(self, name=None):
-    """P(x > 1/2), computed from `logits` if that is what was given."""
-    return self.distribution.probs_parameter(name)
 
   def _clamp(self, x):
     # Samples rounded to 0 or 1 are read at the last representable point

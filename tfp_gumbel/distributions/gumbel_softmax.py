@@ -8,7 +8,6 @@ from tfp_gumbel.distributions import _pushforward
 from tfp_gumbel.distributions import exp_relaxed_gumbel_softmax as exp_relaxed
 
 tfb = tfp.bijectors
-tfd = tfp.distributions
 
 __all__ = ["GumbelSoftmax"]
 
@@ -69,6 +68,9 @@ class GumbelSoftmax(_pushforward.ClampedPushforward):
       A Continuous Relaxation of Discrete Random Variables. ICLR 2017.
   """
 
+  _BASE = exp_relaxed.ExpRelaxedGumbelSoftmax
+  _BIJECTOR = tfb.Exp
+
   def __init__(self,
                temperature,
                logits=None,
@@ -78,42 +80,12 @@ class GumbelSoftmax(_pushforward.ClampedPushforward):
                name="GumbelSoftmax"):
     """Builds the distribution; arguments as `tfg.ExpRelaxedGumbelSoftmax`."""
     parameters = dict(locals())
-    with tf.name_scope(name) as name:
-      super().__init__(
-          distribution=exp_relaxed.ExpRelaxedGumbelSoftmax(
-              temperature, logits=logits, probs=probs,
-              validate_args=validate_args, allow_nan_stats=allow_nan_stats),
-          bijector=tfb.Exp(validate_args=validate_args),
-          validate_args=validate_args,
-          parameters=parameters,
-          name=name)
+    super().__init__(temperature, logits, probs, validate_args,
+                     allow_nan_stats, parameters, name)
 
   @classmethod
   def _parameter_properties(cls, dtype, num_classes=None):
     return exp_relaxed.categorical_parameter_properties(dtype)
-
-  @property
-  def temperature(self):
-    """The temperature, as given (a Tensor, Variable or DeferredTensor)."""
-    return self.distribution.temperature
-
-  @property
-  def logits(self):
-    """The `logits` argument, or None if `probs` was given."""
-    return self.distribution.logits
-
-  @property
-  def probs(self):
-    """The `probs` argument, or None if `logits` was given."""
-    return self.distribution.probs
-
-  def logits_parameter(self, name=None):
-    """Logits, computed from `probs` if that is what was given."""
-    return self.distribution.logits_parameter(name)
-
-  def probs_parameter(self, name=None):
-    """Class probabilities, computed from `logits` if that is what was given."""
-    return self.distribution.probs_parameter(name)
 
   def _clamp(self, x):
     # Coordinates that underflowed to 0 are read as the smallest normal float
