@@ -28,7 +28,6 @@ import argparse
 import collections
 import itertools
 import os
-import platform
 import sys
 import time
 
@@ -36,6 +35,7 @@ import numpy as np
 import tensorflow as tf
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from benchmarks import harness  # pylint: disable=g-import-not-at-top,wrong-import-position
 import tfp_gumbel as tfg  # pylint: disable=g-import-not-at-top
 
 estimators = tfg.estimators
@@ -183,19 +183,12 @@ def run(num_draws=1000, repeats=5, log=print):
   return rows
 
 
-def _machine():
-  return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} "
-          f"logical CPUs; Python {platform.python_version()}, TensorFlow "
-          f"{tf.__version__}; load average "
-          + " / ".join(f"{v:.2f}" for v in os.getloadavg()))
-
-
 def markdown(rows, num_draws, command, elapsed):
   lines = [
       f"Gradient estimators against the exact gradient (enumeration), "
       f"{num_draws} independent draws per cell, float32, XLA.", "",
       f"Command: `{command}` ({elapsed:.0f} s). Machine: "
-      f"{_machine()}", "",
+      f"{harness.machine_description()}", "",
       HEADER, "|---|---|---|---|---|---|---|"]
   lines += [ROW % row for row in rows]
   lines += ["", "mean cos: cosine of one estimate with the exact gradient, "
@@ -227,9 +220,7 @@ def main():
   text = markdown(rows, args.draws, "python benchmarks/estimators.py",
                   time.time() - start)
   print(text)
-  os.makedirs(os.path.dirname(args.out), exist_ok=True)
-  with open(args.out, "w") as f:
-    f.write(text)
+  harness.write_report(text, args.out)
 
 
 if __name__ == "__main__":

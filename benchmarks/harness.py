@@ -260,5 +260,12 @@ def bar_chart(results, path, title):
   plt.close(fig)
 
 
+def write_report(text, path):
+  """Writes a benchmark's Markdown report, creating its folder."""
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  with open(path, "w") as f:
+    f.write(text)
+
+
 def now():
   return datetime.datetime.now().strftime("%Y-%m-%d %H:%M")

@@ -214,9 +214,7 @@ def main(argv=None):
   args = p.parse_args(argv)
   report = markdown(time_fit(args.steps, args.repeats, args.min_time), args)
   print(report)
-  os.makedirs(os.path.dirname(args.out), exist_ok=True)
-  with open(args.out, "w") as f:
-    f.write(report)
+  harness.write_report(report, args.out)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from benchmarks import harness  # pylint: disable=g-import-not-at-top,wrong-import-position
 import tfp_gumbel as tfg  # pylint: disable=g-import-not-at-top
 from tests import fitting  # pylint: disable=g-import-not-at-top
 
@@ -106,9 +107,7 @@ def main():
             for c, t, te, pe, s in recovery(args.n, args.steps)]
   text = "\n".join(lines) + "\n"
   print(text)
-  os.makedirs(os.path.dirname(args.out), exist_ok=True)
-  with open(args.out, "w") as f:
-    f.write(text)
+  harness.write_report(text, args.out)
 
 
 if __name__ == "__main__":

@@ -104,9 +104,7 @@ def main(argv=None):
   text = report(run(**config), config)
   print(text)
   if not args.quick:
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-      f.write(text)
+    harness.write_report(text, args.out)
 
 
 if __name__ == "__main__":

@@ -111,9 +111,7 @@ caching allocator hides frees from the kernel). Includes the output itself.
     text = harness.markdown(
         results, args.title + f" ({harness.now()})", machine, command.strip(),
         args.repeats, args.min_time, elapsed, extra)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out + ".md", "w") as f:
-      f.write(text)
+    harness.write_report(text, args.out + ".md")
     harness.bar_chart(results, args.out + ".png", args.title)
     print(f"\nwrote {args.out}.md and {args.out}.png")
   return results
