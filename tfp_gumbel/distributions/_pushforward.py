@@ -14,7 +14,7 @@ need the same two things from `tfd.TransformedDistribution`:
   bijector's own elementwise methods,
 
       sample:           x = f(base.sample())
-      log_prob(x):      base.log_prob(y) - sum fldj(y),  y = f^-1(clamp(x))
+      log_prob(x):      base.log_prob(y) + sum ildj(x'), y = f^-1(x'), x' = clamp(x)
       sample_and_lp:    x = f(y), base.log_prob(y) - sum fldj(y)
 
   which is exactly what TransformedDistribution computes for a bijector of
@@ -101,7 +101,8 @@ class ClampedPushforward(tfd.TransformedDistribution):
     x = self._clamp(x)
     if self.validate_args or kwargs:
       return super()._log_prob(x, **kwargs)
-    return self._base_log_prob_minus_fldj(self.bijector._inverse(x))  # pylint: disable=protected-access
+    return (self.distribution._log_prob(self.bijector._inverse(x))  # pylint: disable=protected-access
+            + self._sum_event(self.bijector._inverse_log_det_jacobian(x)))  # pylint: disable=protected-access
 
   def _base_log_prob_minus_fldj(self, y):
     return (self.distribution._log_prob(y)  # pylint: disable=protected-access
