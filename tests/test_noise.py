@@ -31,3 +31,40 @@ def test_noise_is_finite_and_seeds_differ():
   b = _noise.gumbel([10000], (0, 1))
   assert np.isfinite(a).all() and np.isfinite(_noise.logistic([10000], 3)).all()
   assert not np.array_equal(a, b)
+
+
+def _entry_computation(hlo):
+  return hlo[hlo.index("ENTRY"):]
+
+
+def test_run_time_seed_draws_into_its_own_buffer_under_xla():
+  # XLA would otherwise fuse the Philox code into the consumer and recompute a
+  # 4-number block per output element (4x the generator work, more when the
+  # consumer reads u twice); the numbers must stay those of tf.function.
+  def logistic(seed):
+    return _noise.logistic([1000], seed)
+
+  seed = tf.constant([3, 4])
+  xla = tf.function(logistic, jit_compile=True)
+  hlo = _entry_computation(
+      xla.experimental_get_compiler_ir(seed)(stage="optimized_hlo"))
+  # The uniforms reach the log fusion through a conditional (a buffer of the
+  # entry computation) instead of being generated inside that fusion.
+  assert "conditional(" in hlo
+  np.testing.assert_array_equal(
+      tf.function(logistic)(seed).numpy(),
+      tf.function(lambda s: tf.math.log(u := tf.random.stateless_uniform(
+          [1000], s, minval=np.finfo(np.float32).tiny, alg="philox"))
+                  - tf.math.log1p(-u))(seed).numpy())
+  assert np.all(np.isfinite(xla(seed).numpy()))
+
+
+def test_constant_seed_is_computed_before_compiling():
+  # With a constant seed TensorFlow folds the draw before XLA sees it, so
+  # jit_compile=True gives eager's numbers (see the test above); the fusion
+  # boundary must not get in the way of that folding.
+  xla = tf.function(lambda: _noise.logistic([1000], (3, 4)), jit_compile=True)
+  assert "conditional(" not in _entry_computation(
+      xla.experimental_get_compiler_ir()(stage="optimized_hlo"))
+  np.testing.assert_array_equal(xla().numpy(),
+                                _noise.logistic([1000], (3, 4)).numpy())

@@ -33,7 +33,7 @@ def uniform_open(shape, seed, dtype=tf.float32):
     # below: `u * (1 - tiny) + tiny`, where 1 - tiny rounds to exactly 1.
     return tf.raw_ops.StatelessRandomUniform(
         shape=shape, seed=seed, dtype=dtype) + tiny
-  return tf.random.stateless_uniform(
+  u = tf.random.stateless_uniform(
       shape,
       seed=seed,
       minval=tiny,
@@ -45,6 +45,29 @@ def uniform_open(shape, seed, dtype=tf.float32):
       # numbers as TFP's own samplers in eager mode. (Under XLA it is also
       # ~60x faster than the "auto_select" lowering on CPU.)
       alg="philox")
+  return _materialized(u, seed)
+
+
+def _materialized(u, seed):
+  """`u`, computed into its own buffer before any consumer reads it.
+
+  XLA lowers Philox to elementwise integer code that yields 4 numbers per
+  counter and fuses it into the elementwise ops that consume `u`, so that every
+  output element recomputes the whole 4-number block (and more than once when
+  `u` is read twice, as in log(u) - log1p(-u)): a Gumbel-Sigmoid sample of
+  10^3 x 10^3 took 21.6 ms under jit_compile=True, and 4.9 ms with the
+  numbers drawn into their own buffer first (the gradient of a Gumbel-Softmax
+  sample: 24.4 -> 7.6 ms). An identity `tf.cond` is a fusion boundary XLA
+  cannot see through; its predicate is always true but depends on the run-time
+  seed. A constant seed gets no cond: TensorFlow then computes the numbers
+  before compiling, with the same kernel as eager mode (so jit_compile=True
+  draws eager's numbers), which a cond would prevent. Outside XLA the cond is
+  one cheap op.
+  """
+  if tf.get_static_value(seed) is not None:
+    return u
+  keep = tf.not_equal(tf.bitwise.bitwise_or(seed[0], 1), 0)
+  return tf.cond(keep, lambda: u, lambda: tf.zeros_like(u))
 
 
 def gumbel(shape, seed, dtype=tf.float32):
