@@ -82,7 +82,12 @@ class ClampedPushforward(tfd.TransformedDistribution):
 
   def _sum_event(self, value):
     """Sums an elementwise log-det-Jacobian over the event dimensions."""
-    return tf.reduce_sum(value, axis=list(range(-len(self.event_shape), 0)))
+    # The base's parameters have the event rank of its samples (0 or 1); a
+    # scalar event needs no op at all.
+    ndims = self._BASE._PARAMETER_EVENT_NDIMS  # pylint: disable=protected-access
+    if not ndims:
+      return value
+    return tf.reduce_sum(value, axis=list(range(-ndims, 0)))
 
   def _call_sample_n(self, sample_shape, seed, **kwargs):
     if self.validate_args or kwargs:
