@@ -15,6 +15,9 @@ need the same two things from `tfd.TransformedDistribution`:
 
       sample:           x = f(base.sample())
       log_prob(x):      base.log_prob(y) + sum ildj(x'), y = f^-1(x'), x' = clamp(x)
+
+  where the subclass computes y and sum ildj together (`_inverse_and_ildj`),
+  sharing their logs: eagerly nothing is shared unless written so.
       sample_and_lp:    x = f(y), base.log_prob(y) - sum fldj(y)
 
   which is exactly what TransformedDistribution computes for a bijector of
@@ -36,7 +39,8 @@ class ClampedPushforward(tfd.TransformedDistribution):
 
   Subclasses set `_BASE` (a `LogSpaceRelaxation` class) and `_BIJECTOR` (a
   bijector class), pass their own `parameters`, and define `_clamp(x)`, the
-  point at which a sample `x` is evaluated.
+  point at which a sample `x` is evaluated, and `_inverse_and_ildj(x)`, the
+  bijector's inverse at `x` and its log-det-Jacobian summed over the event.
   """
 
   _BASE = None
@@ -80,6 +84,9 @@ class ClampedPushforward(tfd.TransformedDistribution):
   def _clamp(self, x):
     raise NotImplementedError
 
+  def _inverse_and_ildj(self, x):
+    raise NotImplementedError
+
   def _sum_event(self, value):
     """Sums an elementwise log-det-Jacobian over the event dimensions."""
     # The base's parameters have the event rank of its samples (0 or 1); a
@@ -106,8 +113,8 @@ class ClampedPushforward(tfd.TransformedDistribution):
     x = self._clamp(x)
     if self.validate_args or kwargs:
       return super()._log_prob(x, **kwargs)
-    return (self.distribution._log_prob(self.bijector._inverse(x))  # pylint: disable=protected-access
-            + self._sum_event(self.bijector._inverse_log_det_jacobian(x)))  # pylint: disable=protected-access
+    y, ildj = self._inverse_and_ildj(x)
+    return self.distribution._log_prob(y) + ildj  # pylint: disable=protected-access
 
   def _base_log_prob_minus_fldj(self, y):
     return (self.distribution._log_prob(y)  # pylint: disable=protected-access

@@ -12,20 +12,6 @@ tfb = tfp.bijectors
 __all__ = ["GumbelSoftmax"]
 
 
-class _Exp(tfb.Exp):
-  """`tfb.Exp` with its inverse log-det-Jacobian written as `-log(y)`.
-
-  TFP's (a power transform with power 0) is `(0 - 1) * log(y)`, a product XLA
-  keeps as an N x K pass of its own before the sum: GumbelSoftmax.log_prob at
-  100 x 10^5 took 34.8 ms under jit_compile=True against 23.1 ms for the same
-  math written out. `-log(y)` is also the log of the same `y` as the inverse,
-  so the two share it.
-  """
-
-  def _inverse_log_det_jacobian(self, y):
-    return -tf.math.log(y)
-
-
 class GumbelSoftmax(_pushforward.ClampedPushforward):
   r"""Gumbel-Softmax (Concrete) distribution: a relaxed one-hot categorical.
 
@@ -83,7 +69,7 @@ class GumbelSoftmax(_pushforward.ClampedPushforward):
   """
 
   _BASE = exp_relaxed.ExpRelaxedGumbelSoftmax
-  _BIJECTOR = _Exp
+  _BIJECTOR = tfb.Exp
 
   def __init__(self,
                temperature,
@@ -106,6 +92,13 @@ class GumbelSoftmax(_pushforward.ClampedPushforward):
     # (see "Numerics" above); tf.maximum also gives them a zero, not NaN,
     # gradient with respect to x.
     return tf.maximum(x, _params.tiny(self.dtype))
+
+  def _inverse_and_ildj(self, x):
+    # log(x), and minus its sum: TFP's Exp writes the latter as
+    # (0 - 1) * log(x), an extra N x K pass (under XLA too: 100 x 10^5 log_prob
+    # took 34.8 ms with it and 28.5 ms without, jit_compile=True).
+    y = tf.math.log(x)
+    return y, -tf.reduce_sum(y, axis=-1)
 
   def _default_event_space_bijector(self):
     return tfb.SoftmaxCentered(validate_args=self.validate_args)
