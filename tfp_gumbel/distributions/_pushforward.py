@@ -26,12 +26,25 @@ need the same two things from `tfd.TransformedDistribution`:
   goes through TransformedDistribution's public path, with all its checks.
 """
 
+import functools
+
 import tensorflow as tf
 import tensorflow_probability as tfp
 
 tfd = tfp.distributions
 
 __all__ = ["ClampedPushforward"]
+
+
+@functools.lru_cache(maxsize=None)
+def _shared_bijector(bijector_class, validate_args):
+  """One instance per parameterless bijector class and `validate_args`.
+
+  `tfb.Exp` and the sigmoid hold no parameters and no state beyond TFP's
+  weakly keyed cache, so every distribution can share one; building it is a
+  third of an eager construction (~0.15 ms of ~0.5 ms for GumbelSoftmax).
+  """
+  return bijector_class(validate_args=validate_args)
 
 
 class ClampedPushforward(tfd.TransformedDistribution):
@@ -53,7 +66,7 @@ class ClampedPushforward(tfd.TransformedDistribution):
           distribution=self._BASE(
               temperature, logits=logits, probs=probs,
               validate_args=validate_args, allow_nan_stats=allow_nan_stats),
-          bijector=self._BIJECTOR(validate_args=validate_args),
+          bijector=_shared_bijector(self._BIJECTOR, validate_args),
           validate_args=validate_args,
           parameters=parameters,
           name=name)

@@ -1,5 +1,7 @@
 """The ExpRelaxed Gumbel-Softmax (ExpConcrete) distribution over log-simplex vectors."""
 
+import math
+
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -141,11 +143,18 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
   def _log_prob(self, y):
     temperature = tf.convert_to_tensor(self._temperature)
     logits = self._logits_parameter_no_checks()
-    num_classes = tf.cast(tf.shape(logits)[-1], self.dtype)
+    # K as a Python number when static: eagerly, slicing a shape tensor (and
+    # `t[..., None]`) cost more than the rest of a small log_prob.
+    num_classes = logits.shape[-1]
+    if num_classes is None:
+      num_classes = tf.cast(tf.shape(logits)[-1], self.dtype)
+      log_normalizer = tf.math.lgamma(num_classes)
+    else:
+      log_normalizer = math.lgamma(num_classes)
     # sum_k z_k - K logsumexp(z) = sum_k log_softmax(z)_k: one stable op, and
     # independent of the normalization of `logits` and of a shift of `y`.
-    z = logits - temperature[..., tf.newaxis] * y
-    return (tf.math.lgamma(num_classes)
+    z = logits - tf.expand_dims(temperature, -1) * y
+    return (log_normalizer
             + (num_classes - 1.) * tf.math.log(temperature)
             + tf.reduce_sum(tf.math.log_softmax(z), axis=-1))
 
