@@ -13,11 +13,12 @@ need the same two things from `tfd.TransformedDistribution`:
   `validate_args=False` the push-forward is therefore written with the
   bijector's own elementwise methods,
 
-      sample:           x = f(base.sample())
+      sample:           x = f(base.sample())   (`_pushed_sample`)
       log_prob(x):      base.log_prob(y) + sum ildj(x'), y = f^-1(x'), x' = clamp(x)
 
   where the subclass computes y and sum ildj together (`_inverse_and_ildj`),
-  sharing their logs: eagerly nothing is shared unless written so.
+  sharing their logs: eagerly nothing is shared unless written so. For the same
+  reason GumbelSoftmax samples softmax(z) rather than exp(log_softmax(z)).
       sample_and_lp:    x = f(y), base.log_prob(y) - sum fldj(y)
 
   which is exactly what TransformedDistribution computes for a bijector of
@@ -112,6 +113,10 @@ class ClampedPushforward(tfd.TransformedDistribution):
   def _call_sample_n(self, sample_shape, seed, **kwargs):
     if self.validate_args or kwargs:
       return super()._call_sample_n(sample_shape, seed, **kwargs)
+    return self._pushed_sample(sample_shape, seed)
+
+  def _pushed_sample(self, sample_shape, seed):
+    """f(base sample); a subclass may compute it in fewer ops."""
     y = self.distribution._call_sample_n(sample_shape, seed)  # pylint: disable=protected-access
     return self.bijector._forward(y)  # pylint: disable=protected-access
 

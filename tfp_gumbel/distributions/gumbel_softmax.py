@@ -93,6 +93,10 @@ class GumbelSoftmax(_pushforward.ClampedPushforward):
     # gradient with respect to x.
     return tf.maximum(x, _params.tiny(self.dtype))
 
+  def _pushed_sample(self, sample_shape, seed):
+    # exp(log_softmax(z)) = softmax(z), computed as such.
+    return self.distribution._call_sample_n(sample_shape, seed, on_simplex=True)  # pylint: disable=protected-access
+
   def _inverse_and_ildj(self, x):
     # log(x), and minus its sum: TFP's Exp writes the latter as
     # (0 - 1) * log(x), an extra N x K pass (under XLA too: 100 x 10^5 log_prob
