@@ -41,8 +41,10 @@ def test_run_time_seed_draws_into_its_own_buffer_under_xla():
   # XLA would otherwise fuse the Philox code into the consumer and recompute a
   # 4-number block per output element (4x the generator work, more when the
   # consumer reads u twice); the numbers must stay those of tf.function.
+  size = _noise._MIN_MATERIALIZED_SIZE  # pylint: disable=protected-access
+
   def logistic(seed):
-    return _noise.logistic([1000], seed)
+    return _noise.logistic([size], seed)
 
   seed = tf.constant([3, 4])
   xla = tf.function(logistic, jit_compile=True)
@@ -54,7 +56,7 @@ def test_run_time_seed_draws_into_its_own_buffer_under_xla():
   np.testing.assert_array_equal(
       tf.function(logistic)(seed).numpy(),
       tf.function(lambda s: tf.math.log(u := tf.random.stateless_uniform(
-          [1000], s, minval=np.finfo(np.float32).tiny, alg="philox"))
+          [size], s, minval=np.finfo(np.float32).tiny, alg="philox"))
                   - tf.math.log1p(-u))(seed).numpy())
   assert np.all(np.isfinite(xla(seed).numpy()))
 
@@ -63,8 +65,17 @@ def test_constant_seed_is_computed_before_compiling():
   # With a constant seed TensorFlow folds the draw before XLA sees it, so
   # jit_compile=True gives eager's numbers (see the test above); the fusion
   # boundary must not get in the way of that folding.
-  xla = tf.function(lambda: _noise.logistic([1000], (3, 4)), jit_compile=True)
+  size = _noise._MIN_MATERIALIZED_SIZE  # pylint: disable=protected-access
+  xla = tf.function(lambda: _noise.logistic([size], (3, 4)), jit_compile=True)
   assert "conditional(" not in _entry_computation(
       xla.experimental_get_compiler_ir()(stage="optimized_hlo"))
   np.testing.assert_array_equal(xla().numpy(),
-                                _noise.logistic([1000], (3, 4)).numpy())
+                                _noise.logistic([size], (3, 4)).numpy())
+
+
+def test_small_draws_need_no_fusion_boundary():
+  size = _noise._MIN_MATERIALIZED_SIZE - 1  # pylint: disable=protected-access
+  xla = tf.function(lambda s: _noise.logistic([size], s), jit_compile=True)
+  assert "conditional(" not in _entry_computation(
+      xla.experimental_get_compiler_ir(tf.constant([3, 4]))(
+          stage="optimized_hlo"))
