@@ -15,16 +15,15 @@ need the same two things from `tfd.TransformedDistribution`:
 
       sample:           x = f(base.sample())   (`_pushed_sample`)
       log_prob(x):      base.log_prob(y) + sum ildj(x'), y = f^-1(x'), x' = clamp(x)
-
-  where the subclass computes y and sum ildj together (`_inverse_and_ildj`),
-  sharing their logs: eagerly nothing is shared unless written so. For the same
-  reason GumbelSoftmax samples softmax(z) rather than exp(log_softmax(z)).
       sample_and_lp:    x = f(y), base.log_prob(y) - sum fldj(y)
 
   which is exactly what TransformedDistribution computes for a bijector of
   minimum event rank 0 and a base whose batch shape is the full batch shape
-  (both true here, by construction). With `validate_args=True` every call
-  goes through TransformedDistribution's public path, with all its checks.
+  (both true here, by construction). The subclass computes y and sum ildj
+  together (`_inverse_and_ildj`), sharing their logs: eagerly nothing is
+  shared unless written so. For the same reason GumbelSoftmax samples
+  softmax(z) rather than exp(log_softmax(z)). With `validate_args=True` every
+  call goes through TransformedDistribution's public path, with all its checks.
 """
 
 import functools
