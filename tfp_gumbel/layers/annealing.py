@@ -4,14 +4,14 @@ import math
 
 import keras
 
-from tfp_gumbel.layers import gumbel_softmax
+from tfp_gumbel.layers import _base
 
 __all__ = ["TemperatureAnnealing"]
 
 
 def _gumbel_layers(layer):
   """`layer` and every layer nested in it that is a tfp_gumbel layer."""
-  found = [layer] if isinstance(layer, gumbel_softmax._GumbelLayer) else []  # pylint: disable=protected-access
+  found = [layer] if isinstance(layer, _base.RelaxationLayer) else []
   for sublayer in getattr(layer, "layers", ()):
     found += [l for l in _gumbel_layers(sublayer) if l not in found]
   return found
@@ -76,7 +76,7 @@ class TemperatureAnnealing(keras.callbacks.Callback):
     super().__init__()
     for name, value in [("initial_temperature", initial_temperature),
                         ("min_temperature", min_temperature)]:
-      gumbel_softmax._check_positive(value, name)  # pylint: disable=protected-access
+      _base.check_positive(value, name)
     if not (math.isfinite(rate) and rate >= 0):
       raise ValueError(f"`rate` must be non-negative and finite, got {rate!r}.")
     if not (isinstance(update_every, int) and update_every > 0):

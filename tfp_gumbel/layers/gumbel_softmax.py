@@ -1,9 +1,10 @@
 """Keras 3 layers that turn logits into Gumbel-Softmax / Gumbel-Sigmoid samples.
 
-The layers are thin (see DESIGN.md): they own the temperature weight and the
-seed stream, and call `tfg.GumbelSoftmax` / `tfg.GumbelSigmoid` for relaxed
-samples, `tfg.estimators` for hard ones, and `tfg.categorical_kl` for the
-optional exact KL term. No sampling formula is written here.
+The layers are thin (see DESIGN.md): the temperature weight, the seed stream
+and the inference modes are `_base.RelaxationLayer`'s, and these layers call
+`tfg.GumbelSoftmax` / `tfg.GumbelSigmoid` for relaxed samples,
+`tfg.estimators` for hard ones, and `tfg.categorical_kl` for the optional
+exact KL term. No sampling formula is written here.
 """
 
 import math
@@ -15,42 +16,17 @@ import tensorflow as tf
 from tfp_gumbel import distributions as tfgd
 from tfp_gumbel import estimators
 from tfp_gumbel import monte_carlo
+from tfp_gumbel.layers import _base
+from tfp_gumbel.layers._base import stateless_seed
 
 __all__ = ["GumbelSigmoid", "GumbelSoftmax", "stateless_seed"]
 
-_INFERENCE_MODES = ("mode", "probs", "sample")
-_INT32_MAX = np.iinfo(np.int32).max
 
+class _GumbelLayer(_base.RelaxationLayer):
+  """What the categorical and the binary layer share beyond the base: the
+  exact KL term to a prior, and the relaxed sample of `_DISTRIBUTION`."""
 
-def stateless_seed(seed_generator):
-  """The next shape-[2] int32 seed of a Keras `SeedGenerator`, for TF/TFP.
-
-  Keras 3 keeps the generator state as int64 (TF only places int64 Variables
-  on every device) while TF's stateless kernels, under XLA, take int32 seeds:
-  the state is wrapped into [0, 2^31 - 3] as Keras's own TF backend does.
-  Under `tf.distribute` every replica reads the same (mirrored) state, so the
-  replica id is folded in: replicas draw independent noise, and one replica's
-  stream is still reproducible.
-  """
-  seed = tf.convert_to_tensor(seed_generator.next())
-  seed = tf.cast(tf.math.floormod(seed, _INT32_MAX - 1), tf.int32)
-  context = tf.distribute.get_replica_context()
-  if context is not None and context.num_replicas_in_sync > 1:
-    seed = tf.random.experimental.stateless_fold_in(
-        seed, context.replica_id_in_sync_group)
-  return seed
-
-
-def _check_positive(value, name):
-  if not (isinstance(value, (int, float, np.floating, np.integer))
-          and math.isfinite(value) and value > 0):
-    raise ValueError(f"`{name}` must be a positive finite number, got {value!r}.")
-  return float(value)
-
-
-class _GumbelLayer(keras.layers.Layer):
-  """What the categorical and the binary layer share: the temperature weight,
-  the seed stream, the inference modes, the KL term and the config."""
+  _DISTRIBUTION = None
 
   def __init__(self,
                temperature=1.0,
@@ -62,75 +38,23 @@ class _GumbelLayer(keras.layers.Layer):
                prior_logits=None,
                seed=None,
                **kwargs):
-    super().__init__(**kwargs)
-    self.initial_temperature = _check_positive(temperature, "temperature")
-    if inference not in _INFERENCE_MODES:
-      raise ValueError(f"`inference` must be one of {_INFERENCE_MODES}, got "
-                       f"{inference!r}.")
-    if estimator not in self._ESTIMATORS:
-      raise ValueError(f"`estimator` must be one of {self._ESTIMATORS} for "
-                       f"{type(self).__name__}, got {estimator!r}.")
+    super().__init__(temperature=temperature, hard=hard, estimator=estimator,
+                     trainable_temperature=trainable_temperature,
+                     inference=inference, seed=seed, **kwargs)
     if not (isinstance(kl_weight, (int, float)) and math.isfinite(kl_weight)
             and kl_weight >= 0):
       raise ValueError(
           f"`kl_weight` must be a non-negative finite number, got {kl_weight!r}.")
-    if seed is not None and not isinstance(seed, int):
-      raise ValueError(f"`seed` must be an int or None, got {seed!r}.")
-    self.hard = bool(hard)
-    self.estimator = estimator
-    self.trainable_temperature = bool(trainable_temperature)
-    self.inference = inference
     self.kl_weight = float(kl_weight)
     self.prior_logits = (None if prior_logits is None
                          else np.asarray(prior_logits, np.float64).tolist())
-    self.seed = seed
-    self.seed_generator = keras.random.SeedGenerator(seed)
-    self.log_temperature = None
 
-  def build(self, input_shape):
-    # The weight is log(t): exp keeps every optimizer step positive, and a
-    # step in log t is a relative change of t, which suits a scale parameter.
-    self.log_temperature = self.add_weight(
-        name="log_temperature",
-        shape=(),
-        initializer=keras.initializers.Constant(
-            math.log(self.initial_temperature)),
-        trainable=self.trainable_temperature)
+  def _soft_sample(self, logits, temperature, seed):
+    return self._DISTRIBUTION(temperature, logits=logits).sample(seed=seed)
 
-  @property
-  def temperature(self):
-    """The current temperature, `exp(log_temperature)` (float32 Tensor)."""
-    return tf.exp(tf.convert_to_tensor(self.log_temperature))
-
-  def set_temperature(self, value):
-    """Assigns a new positive temperature (used by `TemperatureAnnealing`)."""
-    value = _check_positive(value, "temperature")
-    self.log_temperature.assign(math.log(value))
-
-  def _work_dtype(self):
-    # float16/bfloat16 cannot hold logits / t at small t (65504 / 1e-3
-    # overflows), so relaxed samples are drawn in float32 and cast back.
-    dtype = tf.as_dtype(self.compute_dtype)
-    return tf.float64 if dtype == tf.float64 else tf.float32
-
-  def call(self, inputs, training=None):
-    dtype = self._work_dtype()
-    logits = tf.cast(inputs, dtype)
+  def _add_losses(self, logits):
     if self.kl_weight > 0:
       self.add_loss(self.kl_weight * self._kl_loss(logits))
-    if training or self.inference == "sample":
-      temperature = tf.cast(self.temperature, dtype)
-      seed = stateless_seed(self.seed_generator)
-      if self.hard:
-        outputs = self._hard_sample(logits, temperature, seed)
-      else:
-        outputs = self._DISTRIBUTION(temperature, logits=logits).sample(
-            seed=seed)
-    elif self.inference == "mode":
-      outputs = self._mode(logits)
-    else:
-      outputs = self._probs(logits)
-    return tf.cast(outputs, self.compute_dtype)
 
   def _kl_loss(self, logits):
     """KL(q(.|logits) || prior), summed over the latent variables and averaged
@@ -146,30 +70,9 @@ class _GumbelLayer(keras.layers.Layer):
       return kl
     return tf.reduce_sum(kl) / tf.cast(tf.shape(logits)[0], kl.dtype)
 
-  def save_own_variables(self, store):
-    # Keras saves weights but not seed-generator states; saving the stream
-    # too makes a loaded model continue it, with the original's outputs.
-    store["log_temperature"] = self.log_temperature
-    store["seed_state"] = self.seed_generator.state
-
-  def load_own_variables(self, store):
-    self.log_temperature.assign(store["log_temperature"])
-    self.seed_generator.state.assign(store["seed_state"])
-
-  def compute_output_shape(self, input_shape):
-    return input_shape
-
   def get_config(self):
     config = super().get_config()
-    config.update(
-        temperature=self.initial_temperature,
-        hard=self.hard,
-        estimator=self.estimator,
-        trainable_temperature=self.trainable_temperature,
-        inference=self.inference,
-        kl_weight=self.kl_weight,
-        prior_logits=self.prior_logits,
-        seed=self.seed)
+    config.update(kl_weight=self.kl_weight, prior_logits=self.prior_logits)
     return config
 
 

@@ -1,0 +1,175 @@
+"""What every tfp_gumbel Keras layer shares: temperature, seeds, modes, config.
+
+A relaxation layer turns parameters (logits, scores) into a relaxed sample in
+training, a hard sample with an estimator's gradient when `hard=True`, and a
+deterministic output at inference. This module holds everything about that
+which does not depend on the family: the `log_temperature` weight (which
+`TemperatureAnnealing` drives), the seed stream (saved with the model), the
+inference modes, and the config. A family's layer subclasses
+`RelaxationLayer` and supplies the math through four hooks, each a call into
+`tfg` distributions or estimators:
+
+    _soft_sample(params, temperature, seed)   relaxed sample (training)
+    _hard_sample(params, temperature, seed)   hard sample, estimator gradient
+    _mode(params)                             deterministic hard choice
+    _probs(params)                            deterministic soft output
+
+and may add losses in `_add_losses(params)`.
+"""
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+__all__ = ["RelaxationLayer", "check_positive", "stateless_seed"]
+
+_INFERENCE_MODES = ("mode", "probs", "sample")
+_INT32_MAX = np.iinfo(np.int32).max
+
+
+def stateless_seed(seed_generator):
+  """The next shape-[2] int32 seed of a Keras `SeedGenerator`, for TF/TFP.
+
+  Keras 3 keeps the generator state as int64 (TF only places int64 Variables
+  on every device) while TF's stateless kernels, under XLA, take int32 seeds:
+  the state is wrapped into [0, 2^31 - 3] as Keras's own TF backend does.
+  Under `tf.distribute` every replica reads the same (mirrored) state, so the
+  replica id is folded in: replicas draw independent noise, and one replica's
+  stream is still reproducible.
+  """
+  seed = tf.convert_to_tensor(seed_generator.next())
+  seed = tf.cast(tf.math.floormod(seed, _INT32_MAX - 1), tf.int32)
+  context = tf.distribute.get_replica_context()
+  if context is not None and context.num_replicas_in_sync > 1:
+    seed = tf.random.experimental.stateless_fold_in(
+        seed, context.replica_id_in_sync_group)
+  return seed
+
+
+def check_positive(value, name):
+  """`value` as a float; a `ValueError` naming `name` unless positive, finite."""
+  if not (isinstance(value, (int, float, np.floating, np.integer))
+          and math.isfinite(value) and value > 0):
+    raise ValueError(f"`{name}` must be a positive finite number, got {value!r}.")
+  return float(value)
+
+
+class RelaxationLayer(keras.layers.Layer):
+  """Base of the tfp_gumbel layers; see the module doc for the hooks.
+
+  Subclasses set `_ESTIMATORS`, the names accepted for `estimator` (the first
+  is the default a subclass should pass on).
+  """
+
+  _ESTIMATORS = ()
+
+  def __init__(self,
+               temperature=1.0,
+               hard=False,
+               estimator="st",
+               trainable_temperature=False,
+               inference="mode",
+               seed=None,
+               **kwargs):
+    super().__init__(**kwargs)
+    self.initial_temperature = check_positive(temperature, "temperature")
+    if inference not in _INFERENCE_MODES:
+      raise ValueError(f"`inference` must be one of {_INFERENCE_MODES}, got "
+                       f"{inference!r}.")
+    if estimator not in self._ESTIMATORS:
+      raise ValueError(f"`estimator` must be one of {self._ESTIMATORS} for "
+                       f"{type(self).__name__}, got {estimator!r}.")
+    if seed is not None and not isinstance(seed, int):
+      raise ValueError(f"`seed` must be an int or None, got {seed!r}.")
+    self.hard = bool(hard)
+    self.estimator = estimator
+    self.trainable_temperature = bool(trainable_temperature)
+    self.inference = inference
+    self.seed = seed
+    self.seed_generator = keras.random.SeedGenerator(seed)
+    self.log_temperature = None
+
+  def build(self, input_shape):
+    # The weight is log(t): exp keeps every optimizer step positive, and a
+    # step in log t is a relative change of t, which suits a scale parameter.
+    self.log_temperature = self.add_weight(
+        name="log_temperature",
+        shape=(),
+        initializer=keras.initializers.Constant(
+            math.log(self.initial_temperature)),
+        trainable=self.trainable_temperature)
+
+  @property
+  def temperature(self):
+    """The current temperature, `exp(log_temperature)` (float32 Tensor)."""
+    return tf.exp(tf.convert_to_tensor(self.log_temperature))
+
+  def set_temperature(self, value):
+    """Assigns a new positive temperature (used by `TemperatureAnnealing`)."""
+    value = check_positive(value, "temperature")
+    self.log_temperature.assign(math.log(value))
+
+  def _work_dtype(self):
+    # float16/bfloat16 cannot hold logits / t at small t (65504 / 1e-3
+    # overflows), so relaxed samples are drawn in float32 and cast back.
+    dtype = tf.as_dtype(self.compute_dtype)
+    return tf.float64 if dtype == tf.float64 else tf.float32
+
+  def call(self, inputs, training=None):
+    dtype = self._work_dtype()
+    params = tf.cast(inputs, dtype)
+    self._add_losses(params)
+    if training or self.inference == "sample":
+      temperature = tf.cast(self.temperature, dtype)
+      seed = stateless_seed(self.seed_generator)
+      if self.hard:
+        outputs = self._hard_sample(params, temperature, seed)
+      else:
+        outputs = self._soft_sample(params, temperature, seed)
+    elif self.inference == "mode":
+      outputs = self._mode(params)
+    else:
+      outputs = self._probs(params)
+    return tf.cast(outputs, self.compute_dtype)
+
+  def _add_losses(self, params):
+    """Adds the layer's own losses (none by default)."""
+    del params
+
+  def _soft_sample(self, params, temperature, seed):
+    raise NotImplementedError
+
+  def _hard_sample(self, params, temperature, seed):
+    raise NotImplementedError
+
+  def _mode(self, params):
+    raise NotImplementedError
+
+  def _probs(self, params):
+    raise NotImplementedError
+
+  def save_own_variables(self, store):
+    # Keras saves weights but not seed-generator states; saving the stream
+    # too makes a loaded model continue it, with the original's outputs.
+    store["log_temperature"] = self.log_temperature
+    store["seed_state"] = self.seed_generator.state
+
+  def load_own_variables(self, store):
+    self.log_temperature.assign(store["log_temperature"])
+    self.seed_generator.state.assign(store["seed_state"])
+
+  def compute_output_shape(self, input_shape):
+    return input_shape
+
+  def get_config(self):
+    config = super().get_config()
+    config.update(
+        temperature=self.initial_temperature,
+        hard=self.hard,
+        estimator=self.estimator,
+        trainable_temperature=self.trainable_temperature,
+        inference=self.inference,
+        seed=self.seed)
+    return config
