@@ -38,6 +38,7 @@ import tensorflow_probability as tfp
 
 from tfp_gumbel import _noise
 from tfp_gumbel import _params
+from tfp_gumbel.distributions.relaxed_plackett_luce import neural_sort
 
 __all__ = [
     "conditional_gumbel",
@@ -45,6 +46,7 @@ __all__ = [
     "gumbel_rao",
     "gumbel_sigmoid_st",
     "gumbel_softmax_st",
+    "plackett_luce_st",
     "reinmax",
     "straight_through",
 ]
@@ -335,3 +337,39 @@ def get(name):
     raise ValueError(
         f"Unknown estimator {name!r}; valid choices are "
         f"{', '.join(repr(k) for k in _ESTIMATORS)}.") from None
+
+
+def plackett_luce_st(logits, temperature, seed=None):
+  """Straight-through relaxed Plackett-Luce: exact permutation matrices.
+
+  With `g` standard Gumbel noise, the forward value is the permutation matrix
+  that sorts `logits + g` in decreasing order (row `i` is the one-hot of the
+  item of rank `i`), exactly `tfd.PlackettLuce(exp(logits))`-distributed; the
+  gradient is that of the NeuralSort relaxation with the same noise, the
+  sample of `tfg.RelaxedPlackettLuce(temperature, exp(logits))` (Grover et al.
+  2019). Taking log-scores keeps the estimator defined for any real network
+  output.
+
+  Args:
+    logits: float Tensor `[..., N]`: log-scores of the `N` items.
+    temperature: positive float Tensor broadcasting with `logits[..., 0]`.
+    seed: TFP seed.
+
+  Returns:
+    Tensor `[..., N, N]` of exact 0/1 permutation matrices, dtype of `logits`.
+
+  #### Example
+
+  ```python
+  logits = tf.Variable([0., 1., 2.])
+  with tf.GradientTape() as tape:
+    p = tfg.estimators.plackett_luce_st(logits, 0.5, seed=(1, 2))
+    loss = tf.reduce_sum(p @ tf.constant([[3.], [2.], [1.]]) * [[1.], [2.], [3.]])
+  tape.gradient(loss, logits)
+  ```
+  """
+  logits, temperature = _prepare(logits, temperature, categorical=True)
+  _, perturbed = _gumbel_perturbed(logits, temperature, seed)
+  hard = tf.one_hot(tf.argsort(perturbed, axis=-1, direction="DESCENDING"),
+                    tf.shape(perturbed)[-1], dtype=perturbed.dtype)
+  return _replace_gradient(hard, neural_sort(perturbed, temperature[..., 0]))
