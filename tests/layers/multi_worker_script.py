@@ -108,7 +108,9 @@ def accuracy():
 
 
 def local(values):
-  return [v.numpy().tolist() for v in strategy.experimental_local_results(values)]
+  """This process's per-replica values, as lists."""
+  return [v.numpy().tolist()
+          for v in strategy.experimental_local_results(values)]
 
 
 first_accuracy = accuracy()

@@ -10,15 +10,14 @@ import json
 
 import numpy as np
 import tensorflow as tf
+import tf_keras
+
+import tfp_gumbel as tfg
+from tfp_gumbel.layers import tfp_layers
 
 # One thread per op: the workers share two cores.
 tf.config.threading.set_intra_op_parallelism_threads(1)
 tf.config.threading.set_inter_op_parallelism_threads(1)
-
-import tf_keras  # pylint: disable=g-import-not-at-top,wrong-import-position
-
-import tfp_gumbel as tfg  # pylint: disable=g-import-not-at-top,wrong-import-position
-from tfp_gumbel.layers import tfp_layers  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 PROBS = np.float32([0.1, 0.2, 0.5, 0.2])
 TEMPERATURE = 0.5

@@ -13,6 +13,8 @@ import pathlib
 import socket
 import subprocess
 import sys
+import tempfile
+import time
 
 import pytest
 
@@ -59,33 +61,50 @@ def run_cluster(module, args=(), workers=2, timeout=240, **env):
   """Runs `python -m module *args` as the `workers` workers of one cluster.
 
   Each worker gets a TF_CONFIG with the cluster on 127.0.0.1 (loopback only)
-  and its own index; returns the workers' parsed JSON, by index. A worker
-  still running after `timeout` seconds fails the test, and every worker is
-  killed on the way out whatever happened, so a stalled collective can
-  neither hang the test nor outlive it.
+  and its own index; returns the workers' parsed JSON, by index. The test
+  fails as soon as a worker fails (its peers would wait on it in a
+  collective) or when the cluster is not done within `timeout` seconds, and
+  every worker is killed on the way out whatever happened, so a stalled
+  worker can neither hang the test nor outlive it.
   """
   cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(workers)]}
-  processes = []
-  try:
-    for index in range(workers):
-      tf_config = json.dumps({"cluster": cluster,
-                              "task": {"type": "worker", "index": index}})
-      command, full_env = _command(module, args,
-                                   dict(env, TF_CONFIG=tf_config))
-      processes.append(subprocess.Popen(
-          command, cwd=ROOT, env=full_env, stdout=subprocess.PIPE,
-          stderr=subprocess.PIPE, text=True))
-    results = []
-    for index, process in enumerate(processes):
-      try:
-        stdout, stderr = process.communicate(timeout=timeout)
-      except subprocess.TimeoutExpired:
-        pytest.fail(f"worker {index} did not finish within {timeout} s")
-      assert process.returncode == 0, f"worker {index}:\n{stderr[-4000:]}"
-      results.append(_parse(stdout))
-    return results
-  finally:
-    for process in processes:
-      if process.poll() is None:
-        process.kill()
-      process.communicate()
+  deadline = time.monotonic() + timeout
+  with tempfile.TemporaryDirectory() as logs:
+    # Files, not pipes: an unread pipe fills up and blocks a chatty worker.
+    outputs = [(open(f"{logs}/{i}.out", "w+"), open(f"{logs}/{i}.err", "w+"))
+               for i in range(workers)]
+    processes = []
+    try:
+      for index, (stdout, stderr) in enumerate(outputs):
+        tf_config = json.dumps({"cluster": cluster,
+                                "task": {"type": "worker", "index": index}})
+        command, full_env = _command(module, args,
+                                     dict(env, TF_CONFIG=tf_config))
+        processes.append(subprocess.Popen(
+            command, cwd=ROOT, env=full_env, stdout=stdout, stderr=stderr,
+            text=True))
+      while any(p.poll() is None for p in processes):
+        for index, process in enumerate(processes):
+          if process.poll():  # exited, not with 0
+            pytest.fail(f"worker {index} failed:\n"
+                        f"{_read(outputs[index][1])[-4000:]}")
+        if time.monotonic() > deadline:
+          pytest.fail(f"the workers did not finish within {timeout} s")
+        time.sleep(0.2)
+      for index, process in enumerate(processes):
+        assert process.returncode == 0, (
+            f"worker {index}:\n{_read(outputs[index][1])[-4000:]}")
+      return [_parse(_read(stdout)) for stdout, _ in outputs]
+    finally:
+      for process in processes:
+        if process.poll() is None:
+          process.kill()
+        process.wait()
+      for files in outputs:
+        for file in files:
+          file.close()
+
+
+def _read(file):
+  file.seek(0)
+  return file.read()
