@@ -37,7 +37,9 @@ def stateless_seed(seed_generator):
   the state is wrapped into [0, 2^31 - 3] as Keras's own TF backend does.
   Under `tf.distribute` every replica reads the same (mirrored) state, so the
   replica id is folded in: replicas draw independent noise, and one replica's
-  stream is still reproducible.
+  stream is still reproducible. The id is global (`replica_id_in_sync_group`
+  numbers the replicas of all workers of a `MultiWorkerMirroredStrategy`), so
+  replicas on different machines differ too.
   """
   seed = tf.convert_to_tensor(seed_generator.next())
   seed = tf.cast(tf.math.floormod(seed, _INT32_MAX - 1), tf.int32)
