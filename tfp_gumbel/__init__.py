@@ -9,6 +9,7 @@ Import it as `tfg`, next to `tfd`:
 from tfp_gumbel.distributions import ExpRelaxedGumbelSoftmax
 from tfp_gumbel.distributions import GumbelSoftmax
 from tfp_gumbel.distributions import GumbelSigmoid
+from tfp_gumbel.distributions import GumbelSinkhorn
 from tfp_gumbel import estimators
 from tfp_gumbel import layers
 from tfp_gumbel.monte_carlo import categorical_kl, monte_carlo_entropy, monte_carlo_relaxed_kl
@@ -18,6 +19,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ExpRelaxedGumbelSoftmax",
     "GumbelSigmoid",
+    "GumbelSinkhorn",
     "GumbelSoftmax",
     "categorical_kl",
     "estimators",
