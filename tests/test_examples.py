@@ -18,7 +18,11 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 
 def run_example(name, out_dir, *args):
   """Runs examples/NAME.py --quick; returns its summary as {name: str}."""
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="Agg")
+  # The package of this checkout first on the path, not the installed one.
+  path = os.pathsep.join(filter(None, [str(EXAMPLES.parent),
+                                       os.environ.get("PYTHONPATH")]))
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="Agg",
+             PYTHONPATH=path)
   result = subprocess.run(
       [sys.executable, str(EXAMPLES / f"{name}.py"), "--quick",
        "--out", str(out_dir), *args],
