@@ -5,7 +5,8 @@ benchmarks/results/gumbel_sinkhorn.md. For batches of `[B, N, N]` logits and a
 scalar temperature 0.5, default `num_iters = 20`, times
 
 - `sample`: construct `tfg.GumbelSinkhorn` + `sample(seed=...)`;
-- `grad`: the gradient of `sum(sample**2)` w.r.t. logits and temperature;
+- `grad`: the gradient of `sum(sample**2)` w.r.t. logits and temperature
+  (`cases._with_grad`, as for the other families);
 
 eagerly, in `tf.function` and under XLA, against `raw`: the Gumbel noise and
 the log-space Sinkhorn loop (a `tf.while_loop` of row and column logsumexps,
@@ -51,15 +52,6 @@ def ours_sample(logits, t, seed):
   return tfg.GumbelSinkhorn(t, logits, num_iters=NUM_ITERS).sample(seed=seed)
 
 
-def with_grad(sample):
-  def grad(logits, t, seed):
-    with tf.GradientTape() as tape:
-      tape.watch([logits, t])
-      loss = tf.reduce_sum(tf.square(sample(logits, t, seed)))
-    return tape.gradient(loss, [logits, t])
-  return grad
-
-
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--quick", action="store_true")
@@ -77,8 +69,8 @@ def main():
       alg = cases.raw_alg(mode)
       raw = lambda l, t, s, alg=alg: raw_sample(l, t, s, alg)
       for op, ours_fn, raw_fn in [("sample", ours_sample, raw),
-                                  ("grad", with_grad(ours_sample),
-                                   with_grad(raw))]:
+                                  ("grad", cases._with_grad(ours_sample),
+                                   cases._with_grad(raw))]:
         fns = {"ours": harness.compile_fn(ours_fn, mode),
                "raw": harness.compile_fn(raw_fn, mode)}
         ms, used = harness.time_interleaved(fns, (logits, t, seed), repeats,
