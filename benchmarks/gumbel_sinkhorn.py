@@ -57,7 +57,7 @@ def main():
   parser.add_argument("--quick", action="store_true")
   args = parser.parse_args()
   sizes = QUICK_SIZES if args.quick else SIZES
-  repeats, min_time = (3, 0.05) if args.quick else (7, 0.2)
+  repeats, min_time = (3, 0.05) if args.quick else (15, 0.2)
   start = time.time()
   rows = []
   for b, n in sizes:
@@ -74,7 +74,7 @@ def main():
         fns = {"ours": harness.compile_fn(ours_fn, mode),
                "raw": harness.compile_fn(raw_fn, mode)}
         ms, used = harness.time_interleaved(fns, (logits, t, seed), repeats,
-                                            min_time, budget=20.)
+                                            min_time, budget=40.)
         row = (f"| {op} | {mode} | {b} x {n} x {n} | {used} | "
                f"{ms['ours']:.3f} | {ms['raw']:.3f} | "
                f"{ms['ours'] / ms['raw']:.2f} |")

@@ -388,6 +388,7 @@ def test_bad_variable_value_raises_at_use():
 
 
 @pytest.mark.parametrize("kwargs,error,match", [
+    (dict(logits=None), ValueError, "`logits` must be given"),
     (dict(logits=[1., 2.]), ValueError, "`logits` must have rank at least 2"),
     (dict(logits=tf.zeros([2, 3])), ValueError, "`logits` must be square"),
     (dict(num_iters=0), ValueError, "`num_iters` must be a positive integer"),
@@ -399,5 +400,6 @@ def test_bad_variable_value_raises_at_use():
 ])
 def test_bad_parameter_types_and_shapes_raise(kwargs, error, match):
   kwargs = dict(dict(temperature=1., logits=tf.zeros([2, 2])), **kwargs)
-  with pytest.raises(error, match=match):
-    tfg.GumbelSinkhorn(validate_args=True, **kwargs)
+  for validate_args in (False, True):   # static checks: always
+    with pytest.raises(error, match=match):
+      tfg.GumbelSinkhorn(validate_args=validate_args, **kwargs)

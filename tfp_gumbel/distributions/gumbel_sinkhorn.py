@@ -176,11 +176,13 @@ class GumbelSinkhorn(tfd.AutoCompositeTensorDistribution):
       name: name scope of the ops.
 
     Raises:
-      ValueError: `logits` of rank below 2 or not square; `num_iters` not a
-        positive integer.
+      ValueError: `logits` missing, of rank below 2 or not square;
+        `num_iters` not a positive integer.
       TypeError: integer or mismatched dtypes.
     """
     parameters = dict(locals())
+    if logits is None:
+      raise ValueError("`logits` must be given (a `[..., N, N]` Tensor).")
     self._num_iters = _check_num_iters(num_iters)
     with tf.name_scope(name) as name:
       dtype = _params.float_dtype(temperature=temperature, logits=logits)
