@@ -9,6 +9,7 @@ Import it as `tfg`, next to `tfd`:
 from tfp_gumbel.distributions import ExpRelaxedGumbelSoftmax
 from tfp_gumbel.distributions import GumbelSoftmax
 from tfp_gumbel.distributions import GumbelSigmoid
+from tfp_gumbel.distributions import GumbelSinkhorn
 from tfp_gumbel.distributions import RelaxedPlackettLuce
 from tfp_gumbel import estimators
 from tfp_gumbel import layers
@@ -19,6 +20,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ExpRelaxedGumbelSoftmax",
     "GumbelSigmoid",
+    "GumbelSinkhorn",
     "GumbelSoftmax",
     "RelaxedPlackettLuce",
     "categorical_kl",

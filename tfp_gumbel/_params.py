@@ -20,6 +20,7 @@ __all__ = [
     "parameter_assertions",
     "sample_shape",
     "simplex_tolerance",
+    "temperature_assertions",
     "tiny",
 ]
 
@@ -142,16 +143,7 @@ def parameter_assertions(temperature, logits, probs, *, is_init,
   if not validate_args:
     return []
 
-  assertions = []
-  if is_init != is_ref(temperature):
-    t = tf.convert_to_tensor(temperature)
-    assertions += [
-        tf.debugging.assert_positive(
-            t, message="`temperature` must be positive."),
-        tf.debugging.assert_equal(
-            tf.reduce_all(tf.math.is_finite(t)), True,
-            message="`temperature` must be finite."),
-    ]
+  assertions = temperature_assertions(temperature, is_init=is_init)
   if is_init != is_ref(param):
     value = tf.convert_to_tensor(param)
     if event_ndims and not is_init:
@@ -194,3 +186,21 @@ def event_size_assertions(x, num_classes, num_classes_tensor):
   return [tf.debugging.assert_equal(
       tf.shape(x)[-1], num_classes_tensor,
       message="`x` must have as many classes on its last axis as `logits`.")]
+
+
+def temperature_assertions(temperature, *, is_init):
+  """`validate_args` checks of a temperature: positive and finite.
+
+  At construction for a constant, at every use for a Variable (TFP's
+  `is_init` convention); call only under `validate_args`.
+  """
+  if is_init == is_ref(temperature):
+    return []
+  t = tf.convert_to_tensor(temperature)
+  return [
+      tf.debugging.assert_positive(
+          t, message="`temperature` must be positive."),
+      tf.debugging.assert_equal(
+          tf.reduce_all(tf.math.is_finite(t)), True,
+          message="`temperature` must be finite."),
+  ]

@@ -1,7 +1,7 @@
 """Hard (one-hot or 0/1) samples with straight-through-family gradients.
 
 Every function here returns a value that is *exactly* one-hot (or exactly 0/1
-for the binary estimator), distributed as `Categorical(logits)` (or
+for the binary estimator, or a permutation matrix for the Sinkhorn one), distributed as `Categorical(logits)` (or
 `Bernoulli(logits)`), whose gradient with respect to `logits` (and, where the
 estimator uses it, `temperature`) is the one of the named estimator:
 
@@ -13,9 +13,13 @@ estimator uses it, `temperature`) is the one of the named estimator:
 | `gumbel_rao`        | Gumbel-max              | mean of `softmax((logits + g_s) / t)` over   |
 |                     |                         | `g_s ~ Gumbel | argmax = D`                  |
 | `reinmax`           | `Categorical(logits)`   | ReinMax's second-order (Heun) correction     |
+| `gumbel_sinkhorn_st`| `matching(logits + G)`  | `exp(log_sinkhorn((logits + G) / t))`, same  |
+|                     | (permutation matrix)    | `G` (Mena et al. 2018)                       |
 
 All accept `temperature` as a Tensor broadcasting with `logits[..., 0]`
-(categorical) or `logits` (binary), run under `tf.function(jit_compile=True)`,
+(categorical) or `logits` (binary), run under `tf.function(jit_compile=True)`
+(except `matching` and `gumbel_sinkhorn_st`, which call scipy's assignment
+solver through `tf.numpy_function`),
 keep the dtype of `logits` (float32 or float64), take TFP-style seeds
 (`seed=(1, 2)` is stateless), and draw their noise from `tfp_gumbel._noise`.
 The returned shape is the broadcast of `logits` with the temperature (that is,
@@ -33,11 +37,13 @@ References:
       Discrete and Backpropagation: Straight-Through and Beyond. NeurIPS 2023.
 """
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfp_gumbel import _noise
 from tfp_gumbel import _params
+from tfp_gumbel.distributions import gumbel_sinkhorn
 from tfp_gumbel.distributions.relaxed_plackett_luce import neural_sort
 
 __all__ = [
@@ -45,7 +51,9 @@ __all__ = [
     "get",
     "gumbel_rao",
     "gumbel_sigmoid_st",
+    "gumbel_sinkhorn_st",
     "gumbel_softmax_st",
+    "matching",
     "plackett_luce_st",
     "reinmax",
     "straight_through",
@@ -337,6 +345,113 @@ def get(name):
     raise ValueError(
         f"Unknown estimator {name!r}; valid choices are "
         f"{', '.join(repr(k) for k in _ESTIMATORS)}.") from None
+
+
+# Permutations (Gumbel-Sinkhorn, Mena et al. 2018).
+
+
+def _matching_numpy(scores):
+  """0/1 maximum-weight matching of every `[N, N]` matrix in `scores`."""
+  # Imported here: scipy is needed only by the matching estimators.
+  from scipy import optimize  # pylint: disable=g-import-not-at-top
+  flat = scores.reshape((-1,) + scores.shape[-2:])
+  result = np.zeros_like(flat)
+  for b, matrix in enumerate(flat):
+    # A -inf score (a forbidden assignment) is accepted when maximizing;
+    # scipy raises "cost matrix is infeasible" only if no matching avoids it.
+    rows, cols = optimize.linear_sum_assignment(matrix, maximize=True)
+    result[b, rows, cols] = 1
+  return result.reshape(scores.shape)
+
+
+def matching(scores, name=None):
+  """The permutation matrix of the maximum-weight matching of `scores`.
+
+  For each `[N, N]` matrix in `scores` returns the 0/1 matrix `P` with one 1
+  per row and per column that maximizes `sum_ij P_ij scores_ij` (the
+  assignment problem; entry `(i, j)` = 1 assigns item `i` to position `j`),
+  solved exactly by `scipy.optimize.linear_sum_assignment(maximize=True)`.
+  It is the `t -> 0` limit of `exp(log_sinkhorn(scores / t))`. `-inf`
+  scores are forbidden assignments.
+
+  Where it runs: eagerly and inside `tf.function`, on CPU, through
+  `tf.numpy_function` (the solve runs in Python, one matrix at a time).
+  It does not run under XLA (`jit_compile=True`): XLA cannot compile the
+  Python call and fails with an error naming `EagerPyFunc`/`PyFunc`. It has
+  no gradient (the output is piecewise constant in `scores`); see
+  `gumbel_sinkhorn_st` for a straight-through version.
+
+  Args:
+    scores: float Tensor `[..., N, N]`.
+    name: optional name scope.
+
+  Returns:
+    Tensor of the shape and dtype of `scores`, exactly 0/1.
+
+  #### Example
+
+  ```python
+  scores = tf.constant([[0., 5., 1.], [4., 0., 0.], [0., 2., 3.]])
+  tfg.estimators.matching(scores)   # [[0, 1, 0], [1, 0, 0], [0, 0, 1]]
+  ```
+  """
+  with tf.name_scope(name or "matching"):
+    scores = tf.convert_to_tensor(scores, dtype_hint=tf.float32,
+                                  name="scores")
+    if scores.shape.rank is not None and scores.shape.rank < 2:
+      raise ValueError(f"`scores` must have rank at least 2, got shape "
+                       f"{scores.shape}.")
+    if (scores.shape.rank is not None and None not in scores.shape[-2:]
+        and scores.shape[-1] != scores.shape[-2]):
+      raise ValueError(f"`scores` must be square in its last two axes, got "
+                       f"shape {scores.shape}.")
+    result = tf.numpy_function(_matching_numpy, [scores], scores.dtype,
+                               stateful=False)
+    result.set_shape(scores.shape)
+    return result
+
+
+def gumbel_sinkhorn_st(logits, temperature, seed=None, num_iters=20):
+  """Straight-through Gumbel-Sinkhorn: exact permutation matrices.
+
+  The forward value is `matching(logits + G)`, the permutation matrix of the
+  maximum-weight matching of the Gumbel-perturbed logits; the gradient is
+  that of the Gumbel-Sinkhorn sample `exp(log_sinkhorn((logits + G) / t))`
+  with the same `G` (`tfg.GumbelSinkhorn`). Like `matching`, it runs eagerly
+  and in `tf.function` but not under XLA.
+
+  Args:
+    logits: float Tensor `[..., N, N]`.
+    temperature: positive float Tensor broadcasting with `logits[..., 0, 0]`.
+    seed: TFP seed.
+    num_iters: positive Python int, Sinkhorn rounds of the relaxed sample.
+
+  Returns:
+    0/1 permutation matrices of the dtype of `logits`, of the broadcast
+    shape of `logits` and the temperature.
+
+  #### Example
+
+  ```python
+  logits = tf.Variable(tf.random.stateless_normal([4, 4], seed=(1, 2)))
+  with tf.GradientTape() as tape:
+    p = tfg.estimators.gumbel_sinkhorn_st(logits, 0.5, seed=(1, 2))
+    loss = tf.reduce_sum(p * tf.reshape(tf.range(16.), [4, 4]))
+  tape.gradient(loss, logits)
+  ```
+  """
+  logits, temperature = _prepare(logits, temperature, categorical=True)
+  if logits.shape.rank is not None and logits.shape.rank < 2:
+    raise ValueError(f"`logits` must have rank at least 2, got shape "
+                     f"{logits.shape}.")
+  temperature = temperature[..., tf.newaxis]
+  _, perturbed = _gumbel_perturbed(logits, temperature, seed)
+  soft = tf.exp(gumbel_sinkhorn.log_sinkhorn(
+      _params.divide_by_temperature(perturbed, temperature), num_iters))
+  return _replace_gradient(matching(perturbed), soft)
+
+
+# Rankings (stochastic NeuralSort, Grover et al. 2019).
 
 
 def plackett_luce_st(logits, temperature, seed=None):

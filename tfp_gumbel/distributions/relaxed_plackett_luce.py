@@ -209,10 +209,8 @@ class RelaxedPlackettLuce(tfd.AutoCompositeTensorDistribution):
         raise ValueError("Argument `scores` must have final dimension >= 1.")
     if not self.validate_args:
       return []
-    assertions = []
-    if is_init != _params.is_ref(self._temperature):
-      assertions.append(tf.debugging.assert_positive(
-          self._temperature, message="`temperature` must be positive."))
+    assertions = _params.temperature_assertions(self._temperature,
+                                                is_init=is_init)
     if is_init != _params.is_ref(self._scores):
       scores = tf.convert_to_tensor(self._scores)
       assertions += [

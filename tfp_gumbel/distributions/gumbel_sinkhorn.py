@@ -1,0 +1,292 @@
+"""The Gumbel-Sinkhorn distribution over doubly-stochastic (relaxed permutation) matrices."""
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfp_gumbel import _noise
+from tfp_gumbel import _params
+
+tfb = tfp.bijectors
+tfd = tfp.distributions
+
+__all__ = ["GumbelSinkhorn", "log_sinkhorn"]
+
+
+def _check_num_iters(num_iters, minimum=1):
+  if (isinstance(num_iters, bool)
+      or not isinstance(num_iters, (int, np.integer)) or num_iters < minimum):
+    kind = "a positive" if minimum else "a non-negative"
+    raise ValueError(
+        f"`num_iters` must be {kind} integer, got {num_iters!r}.")
+  return int(num_iters)
+
+
+def log_sinkhorn(x, num_iters):
+  """`num_iters` rounds of Sinkhorn normalization of `exp(x)`, in log space.
+
+  Each round subtracts the row-wise then the column-wise logsumexp of the
+  `[..., N, N]` matrix `x`, so `exp` of the result has columns summing to 1
+  exactly (up to rounding) and rows summing to 1 up to the convergence error
+  of `num_iters` rounds. Entries equal to `-inf` stay `-inf` (a forbidden
+  assignment) and get a zero gradient, as long as every row and column keeps
+  one finite entry. `num_iters` is a Python int: a fixed count keeps the
+  op XLA-compatible and differentiable.
+
+  Args:
+    x: float Tensor `[..., N, N]`.
+    num_iters: Python int >= 0.
+
+  Returns:
+    Tensor of the shape and dtype of `x`.
+
+  Raises:
+    ValueError: `num_iters` is not a non-negative integer.
+
+  #### Example
+
+  ```python
+  from tfp_gumbel.distributions.gumbel_sinkhorn import log_sinkhorn
+  p = tf.exp(log_sinkhorn(tf.random.stateless_normal([4, 4], (1, 2)), 20))
+  tf.reduce_sum(p, axis=-1), tf.reduce_sum(p, axis=-2)   # ~1, and 1
+  ```
+  """
+  num_iters = _check_num_iters(num_iters, minimum=0)
+  x = tf.convert_to_tensor(x, dtype_hint=tf.float32, name="x")
+  if tf.executing_eagerly():
+    # Eagerly, 20 rounds are ~250 small ops (each logsumexp is several),
+    # ~100 ms for one 10 x 10 sample and ~0.5 s with its gradient; the same
+    # loop as one traced graph runs in ~1 ms (the tape records one call).
+    return _sinkhorn_loop_graph(x, num_iters)
+  return _sinkhorn_loop(x, num_iters)
+
+
+def _sinkhorn_loop(x, num_iters):
+
+  def sinkhorn_round(i, x):
+    x = x - tf.reduce_logsumexp(x, axis=-1, keepdims=True)
+    return i + 1, x - tf.reduce_logsumexp(x, axis=-2, keepdims=True)
+
+  # A while loop, not a Python loop: unrolled, 20 rounds and their gradient
+  # took 22 s to compile under XLA and ran 2x slower (measured on CPU,
+  # [128, 50, 50]: 303 vs 158 ms). `maximum_iterations` makes the loop
+  # differentiable in reverse mode.
+  return tf.while_loop(lambda i, x: i < num_iters, sinkhorn_round,
+                       (tf.constant(0), x), maximum_iterations=num_iters)[1]
+
+
+# Traced once per (shape, dtype, num_iters); `reduce_retracing` generalizes
+# the shape after the first retrace, so varying batch sizes do not pile up.
+_sinkhorn_loop_graph = tf.function(_sinkhorn_loop, reduce_retracing=True,
+                                   autograph=False)
+
+
+class GumbelSinkhorn(tfd.AutoCompositeTensorDistribution):
+  r"""Gumbel-Sinkhorn distribution: relaxed permutation matrices.
+
+  A sample is a doubly-stochastic `N x N` matrix (non-negative, rows and
+  columns summing to 1), the continuous relaxation of a random permutation
+  matrix of Mena et al. (2018): the Sinkhorn normalization of the
+  Gumbel-perturbed, temperature-scaled `logits`. Entry `(i, j)` is the
+  relaxed indicator that item `i` goes to position `j`.
+
+  As `temperature -> 0` (with enough iterations) a sample tends to the
+  permutation matrix of the maximum-weight matching of `logits + G`
+  (`tfg.estimators.matching`); as `temperature -> inf` it tends to the
+  uniform matrix with entries `1 / N`. Unlike the Gumbel-max trick, the law
+  of that matching has no closed form for general `logits` (it is not
+  `softmax`-like), and the distribution has no tractable density: `log_prob`,
+  `mean`, `mode` and `entropy` raise `NotImplementedError`.
+
+  #### Mathematical details
+
+  With `G` an `N x N` matrix of i.i.d. standard Gumbel variables, `t` the
+  temperature, `L = num_iters`, and `S` the log-space Sinkhorn operator
+  (`T_r(X) = X - logsumexp_j X`, `T_c(X) = X - logsumexp_i X`):
+
+  ```none
+  sample = exp(S^L((logits + G) / t)),      S = T_c o T_r
+  ```
+
+  The last step normalizes columns, so column sums are 1 to rounding
+  (within 3e-7 in float32 at every temperature); row sums are within the
+  convergence error of `L` rounds, which grows as `t` falls because Sinkhorn
+  converges slowly when the perturbed matching is nearly tied. Measured in
+  float32 on `N = 5` standard normal logits, 2,000 samples per cell (see
+  `tests/distributions/test_gumbel_sinkhorn.py`), max |row sum - 1|:
+
+  ```none
+  num_iters   t = 10    t = 1                     t = 0.1
+  20          2.4e-7    0.042 (99%: 0.014)        1.0 (99%: 0.5, median 0.05)
+  100         2.4e-7    0.0063 (99%: 1.1e-6)      0.030
+  500         2.4e-7    2.9e-5 (99%: 2.4e-7)      0.0041
+  ```
+
+  So the default `num_iters = 20` gives doubly-stochastic samples to float32
+  rounding at `t >= 10`, to ~0.04 at `t = 1` (rounding for the median
+  sample), and only column-stochastic ones
+  at `t = 0.1`, where the rows of a nearly tied sample can be far from 1;
+  raise `num_iters` at small temperatures if the rows matter.
+
+  The hard assignment: every Sinkhorn step adds a constant to a row or a
+  column of `log p`, which changes the score of every permutation by the
+  same amount, so `matching(log(sample))` is exactly the matching of
+  `logits + G` at every temperature and `num_iters` (as long as no entry
+  of the sample underflowed to 0). The sample itself
+  reaches that permutation matrix only as `t -> 0` *and* `num_iters -> inf`:
+  on the logits above at `t = 0.01`, its row-wise argmax is that matching in
+  49% of samples with 20 rounds, 85% with 100 and 100% with 1,000.
+
+  #### Examples
+
+  ```python
+  import tfp_gumbel as tfg
+  logits = tf.random.stateless_normal([5, 5], seed=(1, 2))
+  d = tfg.GumbelSinkhorn(temperature=0.5, logits=logits)
+  p = d.sample(100, seed=(1, 2))     # [100, 5, 5], doubly stochastic
+  hard = tfg.estimators.matching(tf.math.log(p))  # matchings of logits + G
+  ```
+
+  #### References
+
+  [1] Gonzalo Mena, David Belanger, Scott Linderman, Jasper Snoek. Learning
+      Latent Permutations with Gumbel-Sinkhorn Networks. ICLR 2018.
+  [2] Richard Sinkhorn. A Relationship Between Arbitrary Positive Matrices
+      and Doubly Stochastic Matrices. Ann. Math. Statist. 1964.
+  """
+
+  def __init__(self,
+               temperature,
+               logits,
+               num_iters=20,
+               validate_args=False,
+               allow_nan_stats=True,
+               name="GumbelSinkhorn"):
+    """Builds the distribution.
+
+    Args:
+      temperature: positive float Tensor (or Variable, or DeferredTensor) whose
+        shape broadcasts with `logits[..., 0, 0]`.
+      logits: float Tensor `[..., N, N]`; entry `(i, j)` scores item `i` at
+        position `j`. `-inf` forbids that assignment.
+      num_iters: positive Python int, the number of Sinkhorn rounds (one row
+        and one column normalization each).
+      validate_args: check parameter values.
+      allow_nan_stats: TFP's convention for undefined statistics.
+      name: name scope of the ops.
+
+    Raises:
+      ValueError: `logits` missing, of rank below 2 or not square;
+        `num_iters` not a positive integer.
+      TypeError: integer or mismatched dtypes.
+    """
+    parameters = dict(locals())
+    if logits is None:
+      raise ValueError("`logits` must be given (a `[..., N, N]` Tensor).")
+    self._num_iters = _check_num_iters(num_iters)
+    with tf.name_scope(name) as name:
+      dtype = _params.float_dtype(temperature=temperature, logits=logits)
+      self._temperature = _params.as_parameter(
+          temperature, dtype, "temperature")
+      self._logits = _params.as_parameter(logits, dtype, "logits")
+      super().__init__(
+          dtype=dtype,
+          reparameterization_type=tfd.FULLY_REPARAMETERIZED,
+          validate_args=validate_args,
+          allow_nan_stats=allow_nan_stats,
+          parameters=parameters,
+          name=name)
+
+  @classmethod
+  def _parameter_properties(cls, dtype, num_classes=None):
+    eps = np.finfo(tf.as_dtype(dtype or tf.float32).as_numpy_dtype).eps
+    return dict(
+        # Temperature has no event dims: it broadcasts against logits[..., 0, 0].
+        temperature=tfp.util.ParameterProperties(
+            shape_fn=lambda sample_shape: sample_shape[:-2],
+            default_constraining_bijector_fn=lambda: tfb.Softplus(low=eps)),
+        logits=tfp.util.ParameterProperties(event_ndims=2))
+
+  @property
+  def temperature(self):
+    """The temperature, as given (a Tensor, Variable or DeferredTensor)."""
+    return self._temperature
+
+  @property
+  def logits(self):
+    """The `[..., N, N]` logits, as given."""
+    return self._logits
+
+  @property
+  def num_iters(self):
+    """The number of Sinkhorn rounds (a Python int)."""
+    return self._num_iters
+
+  def _event_shape(self):
+    return self._logits.shape[-2:]
+
+  def _event_shape_tensor(self):
+    return tf.shape(self._logits)[-2:]
+
+  def _sample_n(self, n, seed=None):
+    temperature = tf.convert_to_tensor(self._temperature)[..., tf.newaxis,
+                                                          tf.newaxis]
+    logits = tf.convert_to_tensor(self._logits)
+    gumbel = _noise.gumbel(
+        _params.sample_shape(n, logits, temperature), seed, self.dtype)
+    scores = _params.divide_by_temperature(logits + gumbel, temperature)
+    return tf.exp(log_sinkhorn(scores, self._num_iters))
+
+  def _log_prob(self, x):
+    raise NotImplementedError(
+        "log_prob is not implemented: the Gumbel-Sinkhorn distribution has no "
+        "tractable density (Mena et al. 2018); use it through `sample`.")
+
+  def _mean(self, **kwargs):
+    raise NotImplementedError(
+        "mean is not implemented: the Gumbel-Sinkhorn distribution has no "
+        "closed-form mean (estimate it from samples).")
+
+  def _mode(self, **kwargs):
+    raise NotImplementedError(
+        "mode is not implemented: the Gumbel-Sinkhorn distribution has no "
+        "closed-form mode (tfg.estimators.matching(logits) is the hard "
+        "assignment the samples concentrate on as t -> 0).")
+
+  def _entropy(self, **kwargs):
+    raise NotImplementedError(
+        "entropy is not implemented: the Gumbel-Sinkhorn distribution has no "
+        "tractable density.")
+
+  def _parameter_control_dependencies(self, is_init):
+    logits = self._logits
+    if is_init and logits.shape.rank is not None:
+      if logits.shape.rank < 2:
+        raise ValueError(
+            f"`logits` must have rank at least 2 (its last two axes index "
+            f"items and positions), got shape {logits.shape}.")
+      n, m = logits.shape[-2], logits.shape[-1]
+      if n is not None and m is not None and n != m:
+        raise ValueError(
+            f"`logits` must be square in its last two axes, got shape "
+            f"{logits.shape}.")
+    if not self.validate_args:
+      return []
+    assertions = _params.temperature_assertions(self._temperature,
+                                                is_init=is_init)
+    if is_init != _params.is_ref(logits):
+      value = tf.convert_to_tensor(logits)
+      if not is_init:
+        # A Variable's shape may have changed since construction.
+        assertions += [
+            tf.debugging.assert_rank_at_least(
+                value, 2, message="`logits` must have rank at least 2."),
+            tf.debugging.assert_equal(
+                tf.shape(value)[-1], tf.shape(value)[-2],
+                message="`logits` must be square in its last two axes."),
+        ]
+      # -inf is allowed (a forbidden assignment); NaN and +inf are not.
+      assertions.append(tf.debugging.assert_equal(
+          tf.reduce_any(tf.math.is_nan(value) | (value == np.inf)), False,
+          message="`logits` must not contain NaN or +inf."))
+    return assertions

@@ -1,0 +1,140 @@
+"""Keras 3 layer that turns `[N, N]` logits into Gumbel-Sinkhorn permutations.
+
+Thin like the other layers (see `_base.RelaxationLayer`): relaxed samples come
+from `tfg.GumbelSinkhorn`, hard ones from `tfg.estimators.gumbel_sinkhorn_st`,
+the inference output from `tfg.estimators.matching`.
+"""
+
+import keras
+import tensorflow as tf
+
+from tfp_gumbel import distributions as tfgd
+from tfp_gumbel import estimators
+from tfp_gumbel.distributions import gumbel_sinkhorn
+from tfp_gumbel.layers import _base
+
+__all__ = ["GumbelSinkhorn"]
+
+
+@keras.saving.register_keras_serializable(package="tfp_gumbel")
+class GumbelSinkhorn(_base.RelaxationLayer):
+  r"""Draws a relaxed permutation matrix from the `[..., N, N]` logits it receives.
+
+  Entry `(i, j)` of the logits scores item `i` at position `j` (Mena et al.
+  2018's `log alpha`). In training the output is a Gumbel-Sinkhorn sample, a
+  doubly-stochastic matrix (see `tfg.GumbelSinkhorn` for the row-sum
+  tolerance at a given `num_iters` and temperature); with `hard=True` it is
+  the exact permutation matrix of the matching of the perturbed logits,
+  with the relaxed sample's gradient. As the temperature goes to 0 samples
+  approach permutation matrices; as it grows, the uniform matrix `1 / N`.
+
+  At inference (`training=False` or unset) the output is, by default
+  (`inference="mode"`), the permutation matrix of the maximum-weight
+  matching of the logits, `tfg.estimators.matching(logits)`;
+  `inference="probs"` gives the noiseless Sinkhorn matrix
+  `exp(S^L(logits))` (temperature 1) and `inference="sample"` keeps sampling.
+
+  XLA: the matching is solved by scipy through `tf.numpy_function`, which XLA
+  cannot compile. The relaxed path compiles. So the layer reports
+  `supports_jit = False` when a compiled step would need the matching
+  (`hard=True`, or `inference="mode"`, which `evaluate`/`predict` and
+  validation run); Keras then warns and compiles the model without XLA even
+  with `compile(jit_compile=True)`. With `hard=False` and `inference="probs"`
+  or `"sample"`, `jit_compile=True` is honoured (apply
+  `tfg.estimators.matching` to the output outside the compiled model to get
+  the permutation).
+
+  Args:
+    temperature: positive float, the initial temperature.
+    num_iters: positive int, Sinkhorn rounds per sample.
+    hard: if True, training outputs are exact permutation matrices with the
+      straight-through gradient of the relaxed sample.
+    estimator: `"st"` (the only one).
+    trainable_temperature: if True, the temperature is learned by the
+      optimizer (through the weight `log_temperature`).
+    inference: `"mode"`, `"probs"` or `"sample"`: the output when not
+      training (see above).
+    seed: int for a reproducible noise stream, or None.
+    **kwargs: `keras.layers.Layer` arguments (`name`, `dtype`, ...).
+
+  Raises:
+    ValueError: a non-positive temperature, a non-positive or non-int
+      `num_iters`, an unknown `inference` or `estimator`, a non-int `seed`.
+
+  #### Mathematical details
+
+  ```none
+  training:    y = exp(S^L((logits + G) / t)),  G_ij ~ Gumbel(0, 1) i.i.d.
+  hard=True:   y = matching(logits + G), gradient of the line above
+  inference:   y = matching(logits)
+  ```
+
+  #### Examples
+
+  ```python
+  import keras, tfp_gumbel as tfg
+  x = keras.Input([6])                                  # 6 numbers to sort
+  h = keras.layers.Reshape([6, 1])(x)
+  h = keras.layers.Dense(32, activation="relu")(h)
+  logits = keras.layers.Dense(6)(h)                     # [batch, 6, 6]
+  perm = tfg.layers.GumbelSinkhorn(temperature=1.0, num_iters=20)(logits)
+  model = keras.Model(x, perm)
+  model(np.random.rand(4, 6), training=True)            # doubly stochastic
+  model.predict(np.random.rand(4, 6), verbose=0)        # permutation matrices
+  ```
+
+  #### References
+
+  [1] Gonzalo Mena, David Belanger, Scott Linderman, Jasper Snoek. Learning
+      Latent Permutations with Gumbel-Sinkhorn Networks. ICLR 2018.
+  """
+
+  _ESTIMATORS = ("st",)
+
+  def __init__(self,
+               temperature=1.0,
+               num_iters=20,
+               hard=False,
+               estimator="st",
+               trainable_temperature=False,
+               inference="mode",
+               seed=None,
+               **kwargs):
+    super().__init__(temperature=temperature, hard=hard, estimator=estimator,
+                     trainable_temperature=trainable_temperature,
+                     inference=inference, seed=seed, **kwargs)
+    if (isinstance(num_iters, bool) or not isinstance(num_iters, int)
+        or num_iters < 1):
+      raise ValueError(
+          f"`num_iters` must be a positive integer, got {num_iters!r}.")
+    self.num_iters = num_iters
+
+  @property
+  def supports_jit(self):
+    # Only the matching (scipy, outside the graph) stops XLA; see the doc.
+    return not self.hard and self.inference != "mode"
+
+  @supports_jit.setter
+  def supports_jit(self, value):
+    # keras.layers.Layer.__init__ assigns the default (True); the property
+    # above decides.
+    del value
+
+  def _soft_sample(self, logits, temperature, seed):
+    return tfgd.GumbelSinkhorn(temperature, logits,
+                               num_iters=self.num_iters).sample(seed=seed)
+
+  def _hard_sample(self, logits, temperature, seed):
+    return estimators.gumbel_sinkhorn_st(logits, temperature, seed=seed,
+                                         num_iters=self.num_iters)
+
+  def _mode(self, logits):
+    return estimators.matching(logits)
+
+  def _probs(self, logits):
+    return tf.exp(gumbel_sinkhorn.log_sinkhorn(logits, self.num_iters))
+
+  def get_config(self):
+    config = super().get_config()
+    config.update(num_iters=self.num_iters)
+    return config
