@@ -236,3 +236,66 @@ def test_mismatched_arguments_raise_naming_p_and_q():
         cat, tfg.ExpRelaxedGumbelSoftmax(0.5, logits=[0., 1.]), 10)
   with pytest.raises(TypeError, match="`p` and `q` must both be categorical"):
     tfg.categorical_kl(cat, tfg.GumbelSigmoid(0.5, logits=0.))
+
+
+# -- impossible classes (logits -inf) ------------------------------------------
+
+NEG_INF = -np.inf
+
+
+def _kl_and_grads(make, logits_p, logits_q, jit):
+  lp = tf.Variable(logits_p, dtype=tf.float32)
+  lq = tf.Variable(logits_q, dtype=tf.float32)
+
+  def fn():
+    with tf.GradientTape() as tape:
+      kl = tfg.categorical_kl(make(lp), make(lq))
+    return kl, tape.gradient(kl, [lp, lq])
+  kl, grads = (tf.function(fn, jit_compile=True) if jit else fn)()
+  return kl.numpy(), [g.numpy() for g in grads]
+
+
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("cls", [tfg.GumbelSoftmax, tfg.ExpRelaxedGumbelSoftmax])
+def test_categorical_kl_with_impossible_classes_is_tfps(cls, jit):
+  # Rows: only p masked; both masked at the same class; per-row masks.
+  lp = np.array([[NEG_INF, 0., 1., 2.], [NEG_INF, 0., 1., 2.],
+                 [0.5, NEG_INF, NEG_INF, -1.]])
+  lq = np.array([[0., 0., 0., 0.], [NEG_INF, 0., .5, 0.],
+                 [1., NEG_INF, 0., -2.]])
+  kl, (gp, gq) = _kl_and_grads(lambda l: cls(0.5, logits=l), lp, lq, jit)
+  # Independent reference: sum over the classes possible under p.
+  log_p, log_q = special.log_softmax(lp, -1), special.log_softmax(lq, -1)
+  with np.errstate(invalid="ignore"):   # -inf - (-inf), discarded by where
+    terms = np.where(np.isfinite(log_p), np.exp(log_p) * (log_p - log_q), 0.)
+  np.testing.assert_allclose(kl, terms.sum(-1), rtol=1e-5)
+  np.testing.assert_allclose(kl, tfd.kl_divergence(
+      tfd.Categorical(logits=lp), tfd.Categorical(logits=lq)), rtol=1e-6)
+  assert np.isfinite(gp).all() and np.isfinite(gq).all()
+  np.testing.assert_array_equal(gp[np.isneginf(lp)], 0.)
+  np.testing.assert_array_equal(gq[np.isneginf(lq)], 0.)
+
+
+def test_categorical_kl_is_inf_where_q_forbids_a_class_p_allows():
+  for cls in (tfg.GumbelSoftmax, tfg.ExpRelaxedGumbelSoftmax):
+    p = cls(0.5, probs=[0.5, 0.5, 0.])
+    q = cls(0.5, probs=[0., 0.5, 0.5])
+    tfp_kl = tfd.kl_divergence(tfd.Categorical(probs=[0.5, 0.5, 0.]),
+                               tfd.Categorical(probs=[0., 0.5, 0.5]))
+    assert np.isposinf(tfg.categorical_kl(p, q)) and np.isposinf(tfp_kl)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_categorical_kl_of_binary_relaxations_at_infinite_logits(jit):
+  # Probability 0 or 1 under p: the Bernoulli KL's value (TFP's), with
+  # finite gradients (TFP's own Bernoulli KL has NaN ones there).
+  lp = np.array([NEG_INF, np.inf, NEG_INF, 0.3])
+  lq = np.array([0.5, -1., NEG_INF, 0.3])
+  kl, (gp, gq) = _kl_and_grads(lambda l: tfg.GumbelSigmoid(0.5, logits=l),
+                               lp, lq, jit)
+  np.testing.assert_allclose(kl, tfd.kl_divergence(
+      tfd.Bernoulli(logits=lp), tfd.Bernoulli(logits=lq)), rtol=1e-6)
+  np.testing.assert_allclose(kl[:3], [-special.log_expit(-0.5),
+                                      -special.log_expit(-1.), 0.], rtol=1e-6)
+  assert np.isfinite(gp).all() and np.isfinite(gq).all()
+  np.testing.assert_array_equal(gp[:3], 0.)
