@@ -7,6 +7,7 @@ the same thing about the same mistake.
 
 import functools
 
+import ml_dtypes
 import numpy as np
 import tensorflow as tf
 
@@ -15,8 +16,12 @@ __all__ = [
     "check_exactly_one",
     "divide_by_temperature",
     "event_size_assertions",
+    "finfo",
     "float_dtype",
     "is_ref",
+    "masked_log_softmax",
+    "possible",
+    "safe_log",
     "parameter_assertions",
     "sample_shape",
     "simplex_tolerance",
@@ -100,9 +105,59 @@ def divide_by_temperature(x, temperature):
   return x * tf.math.reciprocal(temperature)
 
 
+def finfo(dtype):
+  """`np.finfo` of a TensorFlow floating dtype, bfloat16 included.
+
+  numpy's own `finfo` rejects bfloat16 ("data type bfloat16 not inexact");
+  `ml_dtypes` (a TensorFlow dependency, which defines the type) knows it and
+  every numpy type as well.
+  """
+  return ml_dtypes.finfo(tf.as_dtype(dtype).as_numpy_dtype)
+
+
 def tiny(dtype):
   """Smallest positive normal number of `dtype` (float32: 1.18e-38)."""
-  return np.finfo(tf.as_dtype(dtype).as_numpy_dtype).tiny
+  return finfo(dtype).tiny
+
+
+def possible(logits):
+  """Boolean mask of the classes with nonzero probability: `logits != -inf`.
+
+  A class whose logit is -inf (probability exactly 0) is impossible: it is no
+  part of the event. NaN counts as possible, so that it propagates into the
+  results (TFP's `allow_nan_stats`) instead of silently removing a class.
+  """
+  return tf.math.not_equal(logits, tf.constant(-np.inf, logits.dtype))
+
+
+def safe_log(probs):
+  """`log(probs)` whose gradient is 0, not `0 * inf = NaN`, where probs is 0.
+
+  The log of a zero probability is -inf (an impossible class); its derivative
+  1 / probs is inf there, and whatever masks the class downstream would
+  multiply it by 0. The double `where` keeps that branch out of the gradient.
+  """
+  positive = probs > 0.
+  return tf.where(positive,
+                  tf.math.log(tf.where(positive, probs, tf.ones_like(probs))),
+                  tf.constant(-np.inf, probs.dtype))
+
+
+def masked_log_softmax(z, mask, axis=-1):
+  """`log_softmax(z)` over the entries where `mask` is True, -inf elsewhere.
+
+  The values of `z` at masked-out entries are never read (they may be inf or
+  NaN, as `-inf - t * (-inf)` is) and get a gradient of exactly 0: they are
+  replaced by 0 before any arithmetic (the double-`where` idiom), so no
+  `0 * inf` reaches the gradient. `mask` broadcasts against `z`. A row with
+  no True entry is all -inf (its gradient is NaN: such a distribution is
+  undefined).
+  """
+  neg_inf = tf.constant(-np.inf, z.dtype)
+  z = tf.where(mask, z, tf.zeros([], z.dtype))
+  log_normalizer = tf.reduce_logsumexp(
+      tf.where(mask, z, neg_inf), axis=axis, keepdims=True)
+  return tf.where(mask, z - log_normalizer, neg_inf)
 
 
 def simplex_tolerance(dtype, num_classes):
@@ -112,7 +167,7 @@ def simplex_tolerance(dtype, num_classes):
   pairwise sum of K terms accumulates at most ~log2(K) such roundings, so a
   correctly rounded point is within eps * (1 + log2 K); we allow 10 times that.
   """
-  eps = np.finfo(tf.as_dtype(dtype).as_numpy_dtype).eps
+  eps = finfo(dtype).eps
   return 10. * eps * (1. + np.log2(max(float(num_classes), 2.)))
 
 
