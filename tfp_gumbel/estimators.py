@@ -76,12 +76,6 @@ def _one_hot_argmax(x):
   return tf.one_hot(tf.argmax(x, axis=-1), tf.shape(x)[-1], dtype=x.dtype)
 
 
-def _possible(logits):
-  """The classes with nonzero probability, `logits != -inf` (NaN counts as
-  possible, so that it propagates instead of silently removing a class)."""
-  return tf.math.not_equal(logits, tf.constant(-float("inf"), logits.dtype))
-
-
 def _tempered_softmax(x, temperature, possible):
   """`softmax(x / t)` over the `possible` classes, exactly 0 elsewhere.
 
@@ -184,7 +178,7 @@ def gumbel_softmax_st(logits, temperature, seed=None):
   # perturbed logit of -inf and is never the argmax.
   return _replace_gradient(
       _one_hot_argmax(perturbed),
-      _tempered_softmax(perturbed, temperature, _possible(logits)))
+      _tempered_softmax(perturbed, temperature, _params.possible(logits)))
 
 
 def gumbel_sigmoid_st(logits, temperature, seed=None):
@@ -275,7 +269,7 @@ def conditional_gumbel(logits, sample, num_samples, seed=None):
          + tf.reduce_sum(tf.where(is_top, g, 0.), axis=-1, keepdims=True))
   # An impossible class stays at -inf; its logit is replaced by 0 inside the
   # logsumexp, whose gradient at an infinite argument is NaN.
-  possible = _possible(logits)
+  possible = _params.possible(logits)
   finite_logits = tf.where(possible, logits, tf.zeros([], logits.dtype))
   below = -tf.reduce_logsumexp(
       tf.stack([-(finite_logits + g), -tf.broadcast_to(top, tf.shape(g))],
@@ -329,7 +323,7 @@ def gumbel_rao(logits, temperature, num_samples=10, seed=None):
   hard_seed, conditional_seed = tfp.random.split_seed(seed, n=2)
   logits, perturbed = _gumbel_perturbed(logits, temperature, hard_seed)
   hard = _one_hot_argmax(perturbed)
-  possible = _possible(logits)
+  possible = _params.possible(logits)
   # The noise of an impossible class would be -inf - (-inf) = NaN; it is
   # never read (`_tempered_softmax` masks the class), 0 keeps it finite.
   noise = tf.stop_gradient(tf.where(
@@ -395,7 +389,7 @@ def reinmax(logits, temperature, seed=None):
   # value (exactly: the added term is 0) with the softmax Jacobian at pi1 as
   # its derivative in `logits`. At an impossible class the added term would
   # be -inf - (-inf) = NaN: there it is 0 (log pi1 is -inf, pi1 exactly 0).
-  finite_logits = tf.where(_possible(logits), logits,
+  finite_logits = tf.where(_params.possible(logits), logits,
                            tf.zeros([], logits.dtype))
   pi1 = tf.math.softmax(tf.stop_gradient(log_pi1)
                         + (finite_logits - tf.stop_gradient(finite_logits)))
