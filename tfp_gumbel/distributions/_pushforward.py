@@ -6,7 +6,9 @@
 need the same two things from `tfd.TransformedDistribution`:
 
 - `log_prob` first clamps its point into the representable interior of the
-  support (`_clamp`), where float rounding put a sample on the boundary;
+  support, where float rounding put a sample on the boundary (but not where
+  the parameters put all the mass on the boundary: an impossible class of
+  GumbelSoftmax, probs 0 or 1 of GumbelSigmoid);
 - in eager mode the generic machinery costs more than the math: each public
   bijector call is ~1 ms (caching, name scopes, event-shape bookkeeping) and
   the base distribution's public `sample` repeats the outer one's work. With
@@ -17,13 +19,20 @@ need the same two things from `tfd.TransformedDistribution`:
       log_prob(x):      base.log_prob(y) + sum ildj(x'), y = f^-1(x'), x' = clamp(x)
       sample_and_lp:    x = f(y), base.log_prob(y) - sum fldj(y)
 
+  where the sums leave out the coordinates that the parameters fix (an
+  impossible class, a degenerate Bernoulli), which are no part of the
+  density: the push-forward is the one of the remaining coordinates.
+
   which is exactly what TransformedDistribution computes for a bijector of
   minimum event rank 0 and a base whose batch shape is the full batch shape
   (both true here, by construction). The subclass computes y and sum ildj
   together (`_inverse_and_ildj`), sharing their logs: eagerly nothing is
   shared unless written so. For the same reason GumbelSoftmax samples
-  softmax(z) rather than exp(log_softmax(z)). With `validate_args=True` every
-  call goes through TransformedDistribution's public path, with all its checks.
+  softmax(z) rather than exp(log_softmax(z)). With `validate_args=True`
+  sampling goes through TransformedDistribution's public path, with all its
+  checks, and the densities call the base's public `log_prob`, with its checks
+  of the point (TFP's own path would add the log-det-Jacobian of the fixed
+  coordinates, which is infinite).
 """
 
 import functools
@@ -51,9 +60,10 @@ class ClampedPushforward(tfd.TransformedDistribution):
   """`_BASE(...)` pushed through the elementwise `_BIJECTOR()`; see module doc.
 
   Subclasses set `_BASE` (a `LogSpaceRelaxation` class) and `_BIJECTOR` (a
-  bijector class), pass their own `parameters`, and define `_clamp(x)`, the
-  point at which a sample `x` is evaluated, and `_inverse_and_ildj(x)`, the
-  bijector's inverse at `x` and its log-det-Jacobian summed over the event.
+  bijector class), pass their own `parameters`, and define
+  `_inverse_and_ildj(x)`, the bijector's inverse at the clamped `x` and its
+  log-det-Jacobian summed over the event, and `_fldj(y)`, the summed forward
+  log-det-Jacobian at a sample `y` of the base.
   """
 
   _BASE = None
@@ -94,10 +104,10 @@ class ClampedPushforward(tfd.TransformedDistribution):
     """Probabilities, computed from `logits` if that is what was given."""
     return self.distribution.probs_parameter(name)
 
-  def _clamp(self, x):
+  def _inverse_and_ildj(self, x):
     raise NotImplementedError
 
-  def _inverse_and_ildj(self, x):
+  def _fldj(self, y):
     raise NotImplementedError
 
   def _sum_event(self, value):
@@ -108,6 +118,12 @@ class ClampedPushforward(tfd.TransformedDistribution):
     if not ndims:
       return value
     return tf.reduce_sum(value, axis=list(range(-ndims, 0)))
+
+  def _base_log_prob(self, y):
+    """The base's log_prob, with its checks of `y` under `validate_args`."""
+    if self.validate_args:
+      return self.distribution.log_prob(y)
+    return self.distribution._log_prob(y)  # pylint: disable=protected-access
 
   def _call_sample_n(self, sample_shape, seed, **kwargs):
     if self.validate_args or kwargs:
@@ -120,22 +136,21 @@ class ClampedPushforward(tfd.TransformedDistribution):
     return self.bijector._forward(y)  # pylint: disable=protected-access
 
   def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
-    if self.validate_args or kwargs:
+    if kwargs:
       return super()._sample_and_log_prob(sample_shape, seed, **kwargs)
     base = self.distribution
-    y = base._call_sample_n(sample_shape, seed)  # pylint: disable=protected-access
-    return self.bijector._forward(y), self._base_log_prob_minus_fldj(y)  # pylint: disable=protected-access
+    if self.validate_args:
+      y = base.sample(sample_shape, seed=seed)
+    else:
+      y = base._call_sample_n(sample_shape, seed)  # pylint: disable=protected-access
+    return (self.bijector._forward(y),  # pylint: disable=protected-access
+            self._base_log_prob(y) - self._fldj(y))
 
   def _log_prob(self, x, **kwargs):
-    x = self._clamp(x)
-    if self.validate_args or kwargs:
+    if kwargs:
       return super()._log_prob(x, **kwargs)
     y, ildj = self._inverse_and_ildj(x)
-    return self.distribution._log_prob(y) + ildj  # pylint: disable=protected-access
-
-  def _base_log_prob_minus_fldj(self, y):
-    return (self.distribution._log_prob(y)  # pylint: disable=protected-access
-            - self._sum_event(self.bijector._forward_log_det_jacobian(y)))  # pylint: disable=protected-access
+    return self._base_log_prob(y) + ildj
 
   def _prob(self, x, **kwargs):
     return tf.exp(self._log_prob(x, **kwargs))

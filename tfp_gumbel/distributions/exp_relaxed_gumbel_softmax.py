@@ -114,7 +114,8 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
 
   def _logits_parameter_no_checks(self):
     if self._logits is None:
-      return tf.math.log(self._probs)
+      # A zero probability is an impossible class, logit -inf.
+      return _params.safe_log(tf.convert_to_tensor(self._probs))
     return tf.convert_to_tensor(self._logits)
 
   def _probs_parameter_no_checks(self):
@@ -138,14 +139,24 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
     # time at 100 x 10^5 in eager mode and tf.function: 12 vs 28 ms).
     temperature = tf.expand_dims(tf.convert_to_tensor(self._temperature), -1)
     logits = self._logits_parameter_no_checks()
+    possible = _params.possible_or_none(logits)
     gumbel = _noise.gumbel(
         _params.sample_shape(n, logits, temperature), seed, self.dtype)
+    if possible is not None:
+      # (-inf + g) / t is the right score but its gradient with respect to t
+      # is -inf * 0 = NaN: score the impossible classes as 0, then add -inf.
+      logits = tf.where(possible, logits, tf.zeros([], self.dtype))
     scores = _params.divide_by_temperature(logits + gumbel, temperature)
+    if possible is not None:
+      scores += _params.impossible_bias(possible, self.dtype)
     return tf.math.softmax(scores) if on_simplex else tf.math.log_softmax(scores)
 
   def _log_prob(self, y):
     temperature = tf.convert_to_tensor(self._temperature)
     logits = self._logits_parameter_no_checks()
+    possible = _params.possible_or_none(logits)
+    if possible is not None:
+      return self._masked_log_prob(y, temperature, logits, possible)
     # K as a Python number when static: eagerly, slicing a shape tensor (and
     # `t[..., None]`) cost more than the rest of a small log_prob.
     num_classes = logits.shape[-1]
@@ -160,6 +171,32 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
     return (log_normalizer
             + (num_classes - 1.) * tf.math.log(temperature)
             + tf.reduce_sum(tf.math.log_softmax(z), axis=-1))
+
+  def _masked_log_prob(self, y, temperature, logits, possible):
+    """The density of the K'-class family at the possible coordinates of `y`.
+
+    K' (the number of possible classes) may differ between batch members. A
+    point with mass on an impossible class (`y_k > -inf` there) is outside
+    the support: -inf. For K' = 1 the law is a point mass and the value is
+    0 (see the class docstring). Impossible coordinates are replaced by 0
+    before any arithmetic, so neither `-inf - t * (-inf)` nor `0 * inf`
+    reaches the value or the gradient.
+    """
+    zero = tf.zeros([], self.dtype)
+    num_possible = tf.reduce_sum(tf.cast(possible, self.dtype), axis=-1)
+    z = (tf.where(possible, logits, zero)
+         - tf.expand_dims(temperature, -1) * tf.where(possible, y, zero)
+         + _params.impossible_bias(possible, self.dtype))
+    log_prob = (tf.math.lgamma(num_possible)
+                + (num_possible - 1.) * tf.math.log(temperature)
+                + tf.reduce_sum(
+                    tf.where(possible, tf.math.log_softmax(z), zero), axis=-1))
+    on_face = tf.reduce_all(
+        possible | tf.math.equal(y, tf.constant(-np.inf, self.dtype)), axis=-1)
+    log_prob = tf.where(on_face, log_prob, tf.constant(-np.inf, self.dtype))
+    # No possible class: no distribution (TFP's allow_nan_stats: NaN).
+    return tf.where(num_possible > 0., log_prob,
+                    tf.constant(np.nan, self.dtype))
 
   def _mean(self, **kwargs):
     raise NotImplementedError(
@@ -189,10 +226,13 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
     y = tf.convert_to_tensor(y)
     return _params.event_size_assertions(
         y, self._num_classes(), self._event_shape_tensor()[0]) + [
+        tf.debugging.assert_non_positive(
+            y, message=_params.TFP_SAMPLE_RANGE + " (`x` must lie on the "
+                       "log-simplex: found a positive coordinate.)"),
         tf.debugging.assert_less_equal(
             tf.abs(tf.reduce_logsumexp(y, axis=-1)),
             tf.constant(_params.simplex_tolerance(
                 y.dtype, y.shape[-1] or 2**20), y.dtype),
-            message="`x` must lie on the log-simplex: logsumexp(x, axis=-1) "
-                    "must be 0 for ExpRelaxedGumbelSoftmax.")]
-
+            message=_params.TFP_SAMPLE_SUM + " (`x` must lie on the "
+                    "log-simplex: logsumexp(x, axis=-1) must be 0 for "
+                    "ExpRelaxedGumbelSoftmax.)")]

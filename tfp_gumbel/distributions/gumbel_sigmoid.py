@@ -26,6 +26,16 @@ def binary_parameter_properties(dtype):
           is_preferred=False))
 
 
+def _degenerate_or_none(logits):
+  """Mask of the batch members with probs 0 or 1 (log-odds -inf or +inf), or
+  None when there is known to be none (eagerly, or for constant logits)."""
+  degenerate = tf.math.is_inf(logits)
+  value = tf.get_static_value(degenerate)
+  if value is not None and not np.any(value):
+    return None
+  return degenerate
+
+
 def log_sigmoid_pair(x):
   """`log sigmoid(x) + log sigmoid(-x)`, i.e. `-softplus(x) - softplus(-x)`.
 
@@ -122,8 +132,15 @@ class LogitGumbelSigmoid(_log_space.LogSpaceRelaxation):
 
   def _logits_parameter_no_checks(self):
     if self._logits is None:
+      # probs 0 and 1 are log-odds -inf and +inf, with a zero (not
+      # 0 * inf = NaN) gradient from safe_log and its log1p counterpart.
       probs = tf.convert_to_tensor(self._probs)
-      return tf.math.log(probs) - tf.math.log1p(-probs)
+      below_one = probs < 1.
+      log1m_probs = tf.where(
+          below_one,
+          tf.math.log1p(-tf.where(below_one, probs, tf.zeros_like(probs))),
+          tf.constant(-np.inf, self.dtype))
+      return _params.safe_log(probs) - log1m_probs
     return tf.convert_to_tensor(self._logits)
 
   def _probs_parameter_no_checks(self):
@@ -140,31 +157,74 @@ class LogitGumbelSigmoid(_log_space.LogSpaceRelaxation):
   def _sample_n(self, n, seed=None):
     temperature = tf.convert_to_tensor(self._temperature)
     logits = self._logits_parameter_no_checks()
+    degenerate = _degenerate_or_none(logits)
     noise = _noise.logistic(
         _params.sample_shape(n, logits, temperature), seed, self.dtype)
-    return _params.divide_by_temperature(logits + noise, temperature)
+    if degenerate is None:
+      return _params.divide_by_temperature(logits + noise, temperature)
+    # The atom itself, without (+-inf + l) / t, whose gradient with respect
+    # to t is inf * 0 = NaN.
+    finite_logits = tf.where(degenerate, tf.zeros([], self.dtype), logits)
+    return tf.where(
+        degenerate, logits,
+        _params.divide_by_temperature(finite_logits + noise, temperature))
 
   def _centered(self, y):
-    """u = t y - logits: the standard Logistic variable behind `y`."""
-    return (tf.convert_to_tensor(self._temperature) * y
-            - self._logits_parameter_no_checks())
+    """u = t y - logits, the standard Logistic variable behind `y`, and the
+    mask of the degenerate (probs 0 or 1) batch members, None if none is.
+
+    Where degenerate, u is 0 (and y is not read), so that neither
+    `t * inf - inf` nor `inf * 0` reaches a value or a gradient.
+    """
+    temperature = tf.convert_to_tensor(self._temperature)
+    logits = self._logits_parameter_no_checks()
+    degenerate = _degenerate_or_none(logits)
+    if degenerate is None:
+      return temperature * y - logits, None
+    zero = tf.zeros([], self.dtype)
+    return (temperature * tf.where(degenerate, zero, y)
+            - tf.where(degenerate, zero, logits)), degenerate
+
+  def _at_atom(self, value, y, degenerate, relation, if_true, if_false):
+    """`value`, except for a degenerate batch member (all its mass at the
+    atom `logits`, -inf or +inf): `if_true` where `relation(y, atom)`,
+    `if_false` elsewhere."""
+    if degenerate is None:
+      return value
+    atom = self._logits_parameter_no_checks()
+    return tf.where(
+        degenerate,
+        tf.where(relation(y, atom), tf.constant(if_true, self.dtype),
+                 tf.constant(if_false, self.dtype)),
+        value)
 
   def _log_prob(self, y):
-    u = self._centered(y)
-    return (tf.math.log(tf.convert_to_tensor(self._temperature))
-            + log_sigmoid_pair(u))
+    # At a degenerate batch member the density with respect to Lebesgue
+    # measure (TFP's) is a Dirac delta: +inf at the atom, -inf elsewhere.
+    u, degenerate = self._centered(y)
+    value = (tf.math.log(tf.convert_to_tensor(self._temperature))
+             + log_sigmoid_pair(u))
+    return self._at_atom(value, y, degenerate, tf.math.equal, np.inf, -np.inf)
 
   def _cdf(self, y):
-    return tf.math.sigmoid(self._centered(y))
+    u, degenerate = self._centered(y)
+    return self._at_atom(tf.math.sigmoid(u), y, degenerate,
+                         tf.math.greater_equal, 1., 0.)
 
   def _log_cdf(self, y):
-    return tf.math.log_sigmoid(self._centered(y))
+    u, degenerate = self._centered(y)
+    return self._at_atom(tf.math.log_sigmoid(u), y, degenerate,
+                         tf.math.greater_equal, 0., -np.inf)
 
   def _survival_function(self, y):
-    return tf.math.sigmoid(-self._centered(y))
+    u, degenerate = self._centered(y)
+    return self._at_atom(tf.math.sigmoid(-u), y, degenerate,
+                         tf.math.less, 1., 0.)
 
   def _log_survival_function(self, y):
-    return tf.math.log_sigmoid(-self._centered(y))
+    u, degenerate = self._centered(y)
+    return self._at_atom(tf.math.log_sigmoid(-u), y, degenerate,
+                         tf.math.less, 0., -np.inf)
 
   def _default_event_space_bijector(self):
     return tfb.Identity(validate_args=self.validate_args)
@@ -267,22 +327,38 @@ class GumbelSigmoid(_pushforward.ClampedPushforward):
   def _parameter_properties(cls, dtype, num_classes=None):
     return binary_parameter_properties(dtype)
 
-  def _clamp(self, x):
+  def _inverse_and_ildj(self, x):
     # Samples rounded to 0 or 1 are read at the last representable point
     # before the boundary (see "Numerics" above); clipping also gives them a
     # zero, not NaN, gradient with respect to x.
     # (Two elementwise ops: tf.clip_by_value adds shape checks that cost more
     # than both in eager mode.)
     np_dtype = self.dtype.as_numpy_dtype
-    return tf.math.minimum(tf.math.maximum(x, _params.tiny(self.dtype)),
-                           np.nextafter(np_dtype(1), np_dtype(0)))
-
-  def _inverse_and_ildj(self, x):
+    clamped = tf.math.minimum(tf.math.maximum(x, _params.tiny(self.dtype)),
+                              np.nextafter(np_dtype(1), np_dtype(0)))
     # logit(x) and -log(x) - log1p(-x) from the same two logs. TFP derives the
     # latter from the forward log-det-Jacobian at logit(x), two more softplus
     # calls for the same value (a sum of same-sign terms: nothing cancels).
-    log_x, log1m_x = tf.math.log(x), tf.math.log1p(-x)
-    return log_x - log1m_x, -log_x - log1m_x
+    log_x, log1m_x = tf.math.log(clamped), tf.math.log1p(-clamped)
+    y, ildj = log_x - log1m_x, -log_x - log1m_x
+    degenerate = _degenerate_or_none(
+        self.distribution._logits_parameter_no_checks())  # pylint: disable=protected-access
+    if degenerate is None:
+      return y, ildj
+    # probs 0 or 1: not clamped, the atom is x = 0 or 1 itself (y = -inf or
+    # +inf), and the Jacobian is not part of a Dirac density. Constants, so
+    # no infinite derivative of the logs at 0 or 1 meets a zero gradient.
+    inf = tf.constant(np.inf, self.dtype)
+    zero = tf.zeros([], self.dtype)
+    atom_y = tf.where(tf.math.equal(x, zero), -inf,
+                      tf.where(tf.math.equal(x, 1.), inf, zero))
+    return (tf.where(degenerate, atom_y, y),
+            tf.where(degenerate, zero, ildj))
+
+  def _fldj(self, y):
+    # log sigmoid(y) + log sigmoid(-y); 0 at an atom y = +-inf (see above).
+    return tf.where(tf.math.is_inf(y), tf.zeros([], self.dtype),
+                    log_sigmoid_pair(y))
 
   def _default_event_space_bijector(self):
     return _Sigmoid(validate_args=self.validate_args)
@@ -294,8 +370,10 @@ class GumbelSigmoid(_pushforward.ClampedPushforward):
     x = tf.convert_to_tensor(x)
     return [
         tf.debugging.assert_non_negative(
-            x, message="`x` must lie in [0, 1]: found a negative value."),
+            x, message="Sample must be non-negative. (`x` must lie in "
+                       "[0, 1]: found a negative value.)"),
         tf.debugging.assert_less_equal(
             x, tf.ones([], x.dtype),
-            message="`x` must lie in [0, 1]: found a value above 1."),
+            message="Sample must be less than or equal to `1`. (`x` must "
+                    "lie in [0, 1]: found a value above 1.)"),
     ]
