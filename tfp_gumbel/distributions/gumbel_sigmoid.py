@@ -36,6 +36,17 @@ def _degenerate_or_none(logits):
   return degenerate
 
 
+def _logit(x):
+  """log(x) - log1p(-x), -inf at 0 and +inf at 1 with a zero gradient there
+  (the derivative of the logs is infinite at 0 and 1, and would meet a zero
+  upstream gradient: NaN)."""
+  interior = (x > 0.) & (x < 1.)
+  safe = tf.where(interior, x, tf.constant(0.5, x.dtype))
+  inf = tf.constant(np.inf, x.dtype)
+  return tf.where(interior, tf.math.log(safe) - tf.math.log1p(-safe),
+                  tf.where(x <= 0., -inf, inf))
+
+
 def log_sigmoid_pair(x):
   """`log sigmoid(x) + log sigmoid(-x)`, i.e. `-softplus(x) - softplus(-x)`.
 
@@ -171,19 +182,27 @@ class LogitGumbelSigmoid(_log_space.LogSpaceRelaxation):
 
   def _centered(self, y):
     """u = t y - logits, the standard Logistic variable behind `y`, and the
-    mask of the degenerate (probs 0 or 1) batch members, None if none is.
+    mask of the degenerate (probs 0 or 1) batch members, None if there is
+    known to be none and `y` is known to be finite (the fast path).
 
-    Where degenerate, u is 0 (and y is not read), so that neither
-    `t * inf - inf` nor `inf * 0` reaches a value or a gradient.
+    Otherwise u is computed without `t * inf - inf` or `inf * 0` in its value
+    or gradient: it is +-inf where `y` is, and whatever finite value at a
+    degenerate batch member (the callers replace it there).
     """
     temperature = tf.convert_to_tensor(self._temperature)
     logits = self._logits_parameter_no_checks()
     degenerate = _degenerate_or_none(logits)
-    if degenerate is None:
+    y_value = tf.get_static_value(y)
+    if (degenerate is None and y_value is not None
+        and np.isfinite(y_value).all()):
       return temperature * y - logits, None
+    if degenerate is None:
+      degenerate = tf.zeros_like(logits, tf.bool)
     zero = tf.zeros([], self.dtype)
-    return (temperature * tf.where(degenerate, zero, y)
-            - tf.where(degenerate, zero, logits)), degenerate
+    finite = tf.math.is_finite(y)
+    u = (temperature * tf.where(finite, y, zero)
+         - tf.where(degenerate, zero, logits))
+    return tf.where(finite, u, y), degenerate
 
   def _at_atom(self, value, y, degenerate, relation, if_true, if_false):
     """`value`, except for a degenerate batch member (all its mass at the
@@ -204,6 +223,10 @@ class LogitGumbelSigmoid(_log_space.LogSpaceRelaxation):
     u, degenerate = self._centered(y)
     value = (tf.math.log(tf.convert_to_tensor(self._temperature))
              + log_sigmoid_pair(u))
+    if degenerate is not None:
+      # No density at y = +-inf (the pair is inf - inf = NaN at u = +inf).
+      value = tf.where(tf.math.is_inf(u), tf.constant(-np.inf, self.dtype),
+                       value)
     return self._at_atom(value, y, degenerate, tf.math.equal, np.inf, -np.inf)
 
   def _cdf(self, y):
@@ -346,19 +369,29 @@ class GumbelSigmoid(_pushforward.ClampedPushforward):
     if degenerate is None:
       return y, ildj
     # probs 0 or 1: not clamped, the atom is x = 0 or 1 itself (y = -inf or
-    # +inf), and the Jacobian is not part of a Dirac density. Constants, so
-    # no infinite derivative of the logs at 0 or 1 meets a zero gradient.
-    inf = tf.constant(np.inf, self.dtype)
-    zero = tf.zeros([], self.dtype)
-    atom_y = tf.where(tf.math.equal(x, zero), -inf,
-                      tf.where(tf.math.equal(x, 1.), inf, zero))
-    return (tf.where(degenerate, atom_y, y),
-            tf.where(degenerate, zero, ildj))
+    # +inf), and the Jacobian is no part of a Dirac density.
+    return (tf.where(degenerate, _logit(x), y),
+            tf.where(degenerate, tf.zeros([], self.dtype), ildj))
 
   def _fldj(self, y):
     # log sigmoid(y) + log sigmoid(-y); 0 at an atom y = +-inf (see above).
     return tf.where(tf.math.is_inf(y), tf.zeros([], self.dtype),
                     log_sigmoid_pair(y))
+
+  # The distribution functions need no clamp (they are 0 / -inf / 1 at
+  # x = 0, as they should be), but TFP's inverse of the sigmoid would give
+  # them a NaN gradient at x = 0 or 1: `_logit` instead.
+  def _cdf(self, x):
+    return self.distribution._cdf(_logit(x))  # pylint: disable=protected-access
+
+  def _log_cdf(self, x):
+    return self.distribution._log_cdf(_logit(x))  # pylint: disable=protected-access
+
+  def _survival_function(self, x):
+    return self.distribution._survival_function(_logit(x))  # pylint: disable=protected-access
+
+  def _log_survival_function(self, x):
+    return self.distribution._log_survival_function(_logit(x))  # pylint: disable=protected-access
 
   def _default_event_space_bijector(self):
     return _Sigmoid(validate_args=self.validate_args)
