@@ -61,6 +61,27 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
   shift of `y`, so rounding of `logsumexp(y)` does not move it, and it is
   evaluated as `sum(log_softmax(logits - t y))`, which never overflows.
 
+  #### Impossible classes
+
+  A class with `logits = -inf` (`probs = 0`) is impossible: it is no part of
+  the event. Samples are exactly -inf there (0 for `tfg.GumbelSoftmax`), so
+  their argmax never picks it, and `log_prob` is the density of the same
+  family over the K' possible classes (K' may differ between batch members),
+  at the possible coordinates: replace K by K' in the formula above and sum
+  over the possible k only. A point with mass on an impossible class
+  (`y_k > -inf` there) is outside the support: `log_prob = -inf`, never NaN.
+  Gradients with respect to the impossible logits are exactly 0. With one
+  possible class (K' = 1) the law is a point mass at that vertex, and
+  `log_prob` there is 0 (the density with respect to counting measure on
+  that 0-dimensional face). With none, `validate_args=True` raises; without
+  it, samples and `log_prob` are NaN for that batch member (TFP's
+  `allow_nan_stats` convention). This is the way to mask actions or tokens.
+
+  A very negative but finite logit (say -1e9) is a *possible* class, only a
+  very unlikely one: it stays in the event, samples are tiny but positive
+  there, and `log_prob` carries the huge logit gap (about -1e9 for the own
+  samples of `logits=[-1e9, 0, 1, 2]`). Use -inf to forbid a class.
+
   #### Examples
 
   ```python
@@ -69,6 +90,8 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
   y, lp = d.experimental_sample_and_log_prob(1000, seed=(1, 2))
   x = tf.exp(y)                      # points on the simplex
   tf.argmax(y, axis=-1)              # exactly Categorical([.1, .2, .5, .2])
+  masked = tfg.ExpRelaxedGumbelSoftmax(0.5, logits=[-np.inf, 0., 1.])
+  masked.log_prob(masked.sample(3, seed=(1, 2)))   # finite: a 2-class law
   ```
 
   #### References
@@ -93,16 +116,23 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
     Args:
       temperature: positive float Tensor (or Variable, or DeferredTensor) whose
         shape broadcasts with `logits[..., 0]`.
-      logits: float Tensor `[..., K]` of unnormalized log-probabilities.
-      probs: float Tensor `[..., K]` of probabilities (on the simplex).
-        Exactly one of `logits` and `probs`.
+      logits: float Tensor `[..., K]` of unnormalized log-probabilities; -inf
+        marks an impossible class (see "Impossible classes"). Python numbers
+        are converted to the dtype (as in TFP).
+      probs: float Tensor `[..., K]` of probabilities (on the simplex); 0
+        marks an impossible class. Exactly one of `logits` and `probs`.
       validate_args: check parameter values (and sample values in `log_prob`).
       allow_nan_stats: TFP's convention for undefined statistics.
       name: name scope of the ops.
 
     Raises:
-      ValueError: both or neither of `logits`/`probs`; a scalar `logits`.
-      TypeError: integer or mismatched dtypes.
+      ValueError: both or neither of `logits`/`probs`; a scalar `logits`, or
+        one with no class.
+      TypeError: an integer Tensor as a parameter (Python integers are
+        converted, as in TFP), or parameters of different dtypes.
+      InvalidArgumentError: under `validate_args`, a bad parameter value or
+        `log_prob` argument; the message contains TFP's text for the same
+        check.
     """
     parameters = dict(locals())
     super().__init__(temperature, logits, probs, validate_args,

@@ -331,7 +331,9 @@ class GumbelSigmoid(_pushforward.ClampedPushforward):
     Args:
       temperature: positive float Tensor (or Variable, or DeferredTensor) whose
         shape broadcasts with `logits`.
-      logits: float Tensor of log-odds, `log P(x > 1/2) - log P(x < 1/2)`.
+      logits: float Tensor of log-odds, `log P(x > 1/2) - log P(x < 1/2)`;
+        -inf and +inf are probs 0 and 1 (see "probs 0 and 1"). Python
+        numbers are converted to the dtype (as in TFP).
       probs: float Tensor of `P(x > 1/2)`, in [0, 1]. Exactly one of `logits`
         and `probs`.
       validate_args: check parameter values (and sample values in `log_prob`).
@@ -339,8 +341,14 @@ class GumbelSigmoid(_pushforward.ClampedPushforward):
       name: name scope of the ops.
 
     Raises:
-      ValueError: both or neither of `logits`/`probs`.
-      TypeError: integer or mismatched dtypes.
+      ValueError: both or neither of `logits`/`probs` (TFP's
+        `RelaxedBernoulli` does not check this; its categorical classes do,
+        and our message contains their text).
+      TypeError: an integer Tensor as a parameter (Python integers are
+        converted, as in TFP), or parameters of different dtypes.
+      InvalidArgumentError: under `validate_args`, a bad parameter value or
+        `log_prob` argument; the message contains TFP's text for the same
+        check.
     """
     parameters = dict(locals())
     super().__init__(temperature, logits, probs, validate_args,

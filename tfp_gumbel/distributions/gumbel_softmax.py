@@ -50,6 +50,18 @@ class GumbelSoftmax(_pushforward.ClampedPushforward):
   exact draw, use `experimental_sample_and_log_prob`, which evaluates the
   density at the log-space sample, or model `ExpRelaxedGumbelSoftmax`.
 
+  #### Impossible classes
+
+  `logits = -inf` (`probs = 0`) removes a class from the event: samples are
+  exactly 0 there, argmax never picks it, and `log_prob` is the density of
+  the Concrete law over the K' possible classes on their face of the simplex
+  (the push-forward of the K'-class `ExpRelaxedGumbelSoftmax`; its
+  Jacobian leaves out the impossible coordinates, which are not clamped).
+  A point with mass on an impossible class has `log_prob = -inf`; K' = 1 is
+  a point mass with `log_prob = 0` at its vertex. A finite logit of -1e9 is
+  an unlikely but possible class; -inf forbids it. See
+  `tfg.ExpRelaxedGumbelSoftmax` for the details.
+
   #### Examples
 
   ```python
@@ -59,6 +71,9 @@ class GumbelSoftmax(_pushforward.ClampedPushforward):
   x = d.sample(100, seed=(1, 2))             # [100, 2, 3], rows sum to 1
   loss = -tf.reduce_mean(d.log_prob(x))      # gradients reach t and logits
   d[1:]                                      # batch slicing, as in TFP
+  masked = tfg.GumbelSoftmax(0.5, logits=[[-np.inf, 0., 1.], [0., 1., 2.]])
+  x = masked.sample(4, seed=(1, 2))          # x[:, 0, 0] == 0 exactly
+  masked.log_prob(x)                         # finite
   ```
 
   #### References
