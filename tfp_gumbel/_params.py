@@ -24,6 +24,7 @@ TFP_SAMPLE_SUM = ("Final dimension of samples must sum to `0` for .`"
 __all__ = [
     "as_parameter",
     "check_exactly_one",
+    "compute_dtype",
     "divide_by_temperature",
     "event_size_assertions",
     "finfo",
@@ -130,6 +131,18 @@ def finfo(dtype):
   every numpy type as well.
   """
   return ml_dtypes.finfo(tf.as_dtype(dtype).as_numpy_dtype)
+
+
+def compute_dtype(dtype):
+  """The dtype the math is done in: float32 for float16 and bfloat16.
+
+  Their 11 and 8 significant bits cannot hold the math: Gumbel noise from a
+  float16 uniform is cut off at 7.6 (bfloat16: 5.5) because 1 - u rounds to
+  its last value below 1, and a log-density is a sum of terms that cancel.
+  Results are rounded to the narrow type once, at the end.
+  """
+  dtype = tf.as_dtype(dtype)
+  return tf.float32 if dtype in (tf.float16, tf.bfloat16) else dtype
 
 
 def tiny(dtype):

@@ -40,6 +40,8 @@ import functools
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfp_gumbel import _params
+
 tfd = tfp.distributions
 
 __all__ = ["ClampedPushforward"]
@@ -119,11 +121,17 @@ class ClampedPushforward(tfd.TransformedDistribution):
       return value
     return tf.reduce_sum(value, axis=list(range(-ndims, 0)))
 
+  def _computed(self, x):
+    """`x` in the compute dtype (float32 for float16 and bfloat16)."""
+    return tf.cast(x, _params.compute_dtype(self.dtype))
+
   def _base_log_prob(self, y):
-    """The base's log_prob, with its checks of `y` under `validate_args`."""
+    """The base's log_prob at `y`, in the compute dtype; under
+    `validate_args` through its public method, with its checks of `y`."""
     if self.validate_args:
-      return self.distribution.log_prob(y)
-    return self.distribution._log_prob(y)  # pylint: disable=protected-access
+      return self._computed(self.distribution.log_prob(
+          tf.cast(y, self.dtype)))
+    return self.distribution._log_prob_computed(y)  # pylint: disable=protected-access
 
   def _call_sample_n(self, sample_shape, seed, **kwargs):
     if self.validate_args or kwargs:
@@ -132,25 +140,26 @@ class ClampedPushforward(tfd.TransformedDistribution):
 
   def _pushed_sample(self, sample_shape, seed):
     """f(base sample); a subclass may compute it in fewer ops."""
-    y = self.distribution._call_sample_n(sample_shape, seed)  # pylint: disable=protected-access
-    return self.bijector._forward(y)  # pylint: disable=protected-access
+    y = self.distribution._call_sample_n(sample_shape, seed, computed=True)  # pylint: disable=protected-access
+    return tf.cast(self.bijector._forward(y), self.dtype)  # pylint: disable=protected-access
 
   def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
     if kwargs:
       return super()._sample_and_log_prob(sample_shape, seed, **kwargs)
     base = self.distribution
     if self.validate_args:
-      y = base.sample(sample_shape, seed=seed)
+      y = self._computed(base.sample(sample_shape, seed=seed))
     else:
-      y = base._call_sample_n(sample_shape, seed)  # pylint: disable=protected-access
-    return (self.bijector._forward(y),  # pylint: disable=protected-access
-            self._base_log_prob(y) - self._fldj(y))
+      y = base._call_sample_n(sample_shape, seed, computed=True)  # pylint: disable=protected-access
+    # Both in the compute dtype, each rounded once.
+    return (tf.cast(self.bijector._forward(y), self.dtype),  # pylint: disable=protected-access
+            tf.cast(self._base_log_prob(y) - self._fldj(y), self.dtype))
 
   def _log_prob(self, x, **kwargs):
     if kwargs:
       return super()._log_prob(x, **kwargs)
-    y, ildj = self._inverse_and_ildj(x)
-    return self._base_log_prob(y) + ildj
+    y, ildj = self._inverse_and_ildj(self._computed(x))
+    return tf.cast(self._base_log_prob(y) + ildj, self.dtype)
 
   def _prob(self, x, **kwargs):
     return tf.exp(self._log_prob(x, **kwargs))

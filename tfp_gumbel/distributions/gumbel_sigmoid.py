@@ -165,44 +165,46 @@ class LogitGumbelSigmoid(_log_space.LogSpaceRelaxation):
   def _event_shape_tensor(self):
     return tf.constant([], dtype=tf.int32)
 
-  def _sample_n(self, n, seed=None):
-    temperature = tf.convert_to_tensor(self._temperature)
-    logits = self._logits_parameter_no_checks()
+  def _sample_computed(self, n, seed=None):
+    temperature, logits = self._compute_parameters()
+    dtype = logits.dtype
     degenerate = _degenerate_or_none(logits)
     noise = _noise.logistic(
-        _params.sample_shape(n, logits, temperature), seed, self.dtype)
+        _params.sample_shape(n, logits, temperature), seed, dtype)
     if degenerate is None:
       return _params.divide_by_temperature(logits + noise, temperature)
     # The atom itself, without (+-inf + l) / t, whose gradient with respect
     # to t is inf * 0 = NaN.
-    finite_logits = tf.where(degenerate, tf.zeros([], self.dtype), logits)
+    finite_logits = tf.where(degenerate, tf.zeros([], dtype), logits)
     return tf.where(
         degenerate, logits,
         _params.divide_by_temperature(finite_logits + noise, temperature))
 
   def _centered(self, y):
-    """u = t y - logits, the standard Logistic variable behind `y`, and the
+    """u = t y - logits, the standard Logistic variable behind `y`, the
     mask of the degenerate (probs 0 or 1) batch members, None if there is
-    known to be none and `y` is known to be finite (the fast path).
+    known to be none and `y` is known to be finite (the fast path), and `y`,
+    all in the compute dtype.
 
     Otherwise u is computed without `t * inf - inf` or `inf * 0` in its value
     or gradient: it is +-inf where `y` is, and whatever finite value at a
     degenerate batch member (the callers replace it there).
     """
-    temperature = tf.convert_to_tensor(self._temperature)
-    logits = self._logits_parameter_no_checks()
+    temperature, logits = self._compute_parameters()
+    dtype = logits.dtype
+    y = tf.cast(y, dtype)
     degenerate = _degenerate_or_none(logits)
     y_value = tf.get_static_value(y)
     if (degenerate is None and y_value is not None
         and np.isfinite(y_value).all()):
-      return temperature * y - logits, None
+      return temperature * y - logits, None, y
     if degenerate is None:
       degenerate = tf.zeros_like(logits, tf.bool)
-    zero = tf.zeros([], self.dtype)
+    zero = tf.zeros([], dtype)
     finite = tf.math.is_finite(y)
     u = (temperature * tf.where(finite, y, zero)
          - tf.where(degenerate, zero, logits))
-    return tf.where(finite, u, y), degenerate
+    return tf.where(finite, u, y), degenerate, y
 
   def _at_atom(self, value, y, degenerate, relation, if_true, if_false):
     """`value`, except for a degenerate batch member (all its mass at the
@@ -210,44 +212,44 @@ class LogitGumbelSigmoid(_log_space.LogSpaceRelaxation):
     `if_false` elsewhere."""
     if degenerate is None:
       return value
-    atom = self._logits_parameter_no_checks()
+    atom = tf.cast(self._logits_parameter_no_checks(), value.dtype)
     return tf.where(
         degenerate,
-        tf.where(relation(y, atom), tf.constant(if_true, self.dtype),
-                 tf.constant(if_false, self.dtype)),
+        tf.where(relation(y, atom), tf.constant(if_true, value.dtype),
+                 tf.constant(if_false, value.dtype)),
         value)
 
-  def _log_prob(self, y):
+  def _log_prob_computed(self, y):
     # At a degenerate batch member the density with respect to Lebesgue
     # measure (TFP's) is a Dirac delta: +inf at the atom, -inf elsewhere.
-    u, degenerate = self._centered(y)
-    value = (tf.math.log(tf.convert_to_tensor(self._temperature))
+    u, degenerate, y = self._centered(y)
+    value = (tf.math.log(self._compute_parameters()[0])
              + log_sigmoid_pair(u))
     if degenerate is not None:
       # No density at y = +-inf (the pair is inf - inf = NaN at u = +inf).
-      value = tf.where(tf.math.is_inf(u), tf.constant(-np.inf, self.dtype),
+      value = tf.where(tf.math.is_inf(u), tf.constant(-np.inf, u.dtype),
                        value)
     return self._at_atom(value, y, degenerate, tf.math.equal, np.inf, -np.inf)
 
   def _cdf(self, y):
-    u, degenerate = self._centered(y)
-    return self._at_atom(tf.math.sigmoid(u), y, degenerate,
-                         tf.math.greater_equal, 1., 0.)
+    u, degenerate, y = self._centered(y)
+    return self._rounded(self._at_atom(tf.math.sigmoid(u), y, degenerate,
+                                       tf.math.greater_equal, 1., 0.))
 
   def _log_cdf(self, y):
-    u, degenerate = self._centered(y)
-    return self._at_atom(tf.math.log_sigmoid(u), y, degenerate,
-                         tf.math.greater_equal, 0., -np.inf)
+    u, degenerate, y = self._centered(y)
+    return self._rounded(self._at_atom(tf.math.log_sigmoid(u), y, degenerate,
+                                       tf.math.greater_equal, 0., -np.inf))
 
   def _survival_function(self, y):
-    u, degenerate = self._centered(y)
-    return self._at_atom(tf.math.sigmoid(-u), y, degenerate,
-                         tf.math.less, 1., 0.)
+    u, degenerate, y = self._centered(y)
+    return self._rounded(self._at_atom(tf.math.sigmoid(-u), y, degenerate,
+                                       tf.math.less, 1., 0.))
 
   def _log_survival_function(self, y):
-    u, degenerate = self._centered(y)
-    return self._at_atom(tf.math.log_sigmoid(-u), y, degenerate,
-                         tf.math.less, 0., -np.inf)
+    u, degenerate, y = self._centered(y)
+    return self._rounded(self._at_atom(tf.math.log_sigmoid(-u), y, degenerate,
+                                       tf.math.less, 0., -np.inf))
 
   def _default_event_space_bijector(self):
     return tfb.Identity(validate_args=self.validate_args)
@@ -364,9 +366,9 @@ class GumbelSigmoid(_pushforward.ClampedPushforward):
     # zero, not NaN, gradient with respect to x.
     # (Two elementwise ops: tf.clip_by_value adds shape checks that cost more
     # than both in eager mode.)
-    np_dtype = self.dtype.as_numpy_dtype
+    below_one = 1. - float(_params.finfo(self.dtype).epsneg)
     clamped = tf.math.minimum(tf.math.maximum(x, _params.tiny(self.dtype)),
-                              np.nextafter(np_dtype(1), np_dtype(0)))
+                              tf.constant(below_one, x.dtype))
     # logit(x) and -log(x) - log1p(-x) from the same two logs. TFP derives the
     # latter from the forward log-det-Jacobian at logit(x), two more softplus
     # calls for the same value (a sum of same-sign terms: nothing cancels).
@@ -379,27 +381,27 @@ class GumbelSigmoid(_pushforward.ClampedPushforward):
     # probs 0 or 1: not clamped, the atom is x = 0 or 1 itself (y = -inf or
     # +inf), and the Jacobian is no part of a Dirac density.
     return (tf.where(degenerate, _logit(x), y),
-            tf.where(degenerate, tf.zeros([], self.dtype), ildj))
+            tf.where(degenerate, tf.zeros([], x.dtype), ildj))
 
   def _fldj(self, y):
     # log sigmoid(y) + log sigmoid(-y); 0 at an atom y = +-inf (see above).
-    return tf.where(tf.math.is_inf(y), tf.zeros([], self.dtype),
+    return tf.where(tf.math.is_inf(y), tf.zeros([], y.dtype),
                     log_sigmoid_pair(y))
 
   # The distribution functions need no clamp (they are 0 / -inf / 1 at
   # x = 0, as they should be), but TFP's inverse of the sigmoid would give
   # them a NaN gradient at x = 0 or 1: `_logit` instead.
   def _cdf(self, x):
-    return self.distribution._cdf(_logit(x))  # pylint: disable=protected-access
+    return self.distribution._cdf(_logit(self._computed(x)))  # pylint: disable=protected-access
 
   def _log_cdf(self, x):
-    return self.distribution._log_cdf(_logit(x))  # pylint: disable=protected-access
+    return self.distribution._log_cdf(_logit(self._computed(x)))  # pylint: disable=protected-access
 
   def _survival_function(self, x):
-    return self.distribution._survival_function(_logit(x))  # pylint: disable=protected-access
+    return self.distribution._survival_function(_logit(self._computed(x)))  # pylint: disable=protected-access
 
   def _log_survival_function(self, x):
-    return self.distribution._log_survival_function(_logit(x))  # pylint: disable=protected-access
+    return self.distribution._log_survival_function(_logit(self._computed(x)))  # pylint: disable=protected-access
 
   def _default_event_space_bijector(self):
     return _Sigmoid(validate_args=self.validate_args)

@@ -115,7 +115,7 @@ class GumbelSoftmax(_pushforward.ClampedPushforward):
     # reads as "on the face", and anything else is off the support.
     possible = _params.possible_or_none(
         self.distribution._logits_parameter_no_checks())  # pylint: disable=protected-access
-    clamped = tf.maximum(x, _params.tiny(self.dtype))
+    clamped = tf.maximum(x, tf.constant(_params.tiny(self.dtype), x.dtype))
     if possible is None:
       # log(x), and minus its sum: TFP's Exp writes the latter as
       # (0 - 1) * log(x), an extra N x K pass (under XLA too: 100 x 10^5
@@ -132,8 +132,8 @@ class GumbelSoftmax(_pushforward.ClampedPushforward):
     # y over the coordinates that are not -inf (-inf only at an impossible
     # class on the support).
     return tf.reduce_sum(
-        tf.where(tf.math.equal(y, tf.constant(-np.inf, self.dtype)),
-                 tf.zeros([], self.dtype), y), axis=-1)
+        tf.where(tf.math.equal(y, tf.constant(-np.inf, y.dtype)),
+                 tf.zeros([], y.dtype), y), axis=-1)
 
   def _default_event_space_bijector(self):
     return tfb.SoftmaxCentered(validate_args=self.validate_args)
