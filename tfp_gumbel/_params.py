@@ -136,9 +136,11 @@ def finfo(dtype):
 def compute_dtype(dtype):
   """The dtype the math is done in: float32 for float16 and bfloat16.
 
-  Their 11 and 8 significant bits cannot hold the math: Gumbel noise from a
-  float16 uniform is cut off at 7.6 (bfloat16: 5.5) because 1 - u rounds to
-  its last value below 1, and a log-density is a sum of terms that cancel.
+  Their 11 and 8 significant bits cannot hold the math: a float16 uniform
+  has 10 random bits, so noise drawn from it takes at most 1024 values with
+  lopsided tails (log u reaches log(tiny) = -9.7, log(1 - u) stops at
+  log(2^-10) = -6.9), and a log-density is a sum of terms that cancel
+  (float16 log_prob was 3-12x further from float64 than one rounding).
   Results are rounded to the narrow type once, at the end.
   """
   dtype = tf.as_dtype(dtype)
