@@ -299,3 +299,92 @@ def test_categorical_kl_of_binary_relaxations_at_infinite_logits(jit):
                                       -special.log_expit(-1.), 0.], rtol=1e-6)
   assert np.isfinite(gp).all() and np.isfinite(gq).all()
   np.testing.assert_array_equal(gp[:3], 0.)
+
+
+MASKED = [[NEG_INF, 0.5, -1., 1.], [0., NEG_INF, NEG_INF, 2.]]   # per row
+RESTRICTED = [[0.5, -1., 1.], [0., 2.]]
+CATEGORICAL_CLASSES = [tfg.GumbelSoftmax, tfg.ExpRelaxedGumbelSoftmax]
+
+
+def _estimate_and_se(estimate_fn, per_draw_fn, n, seed):
+  """A helper's estimate, and its standard error from the same draws."""
+  return (estimate_fn(n, seed).numpy(),
+          np.std(per_draw_fn(n, seed).numpy(), axis=0) / np.sqrt(n))
+
+
+@pytest.mark.parametrize("cls", CATEGORICAL_CLASSES)
+def test_entropy_with_impossible_classes_is_the_restricted_entropy(cls):
+  # The density on the face of the possible classes is the K'-class one, so
+  # the entropies agree: z-test of two independent estimates.
+  n, t = 20_000, 0.7
+  masked = cls(t, logits=MASKED)
+  h, se = _estimate_and_se(
+      lambda n, s: tfg.monte_carlo_entropy(masked, n, seed=s),
+      lambda n, s: masked.experimental_sample_and_log_prob(n, seed=s)[1],
+      n, (1, 2))
+  for row, logits in enumerate(RESTRICTED):
+    alone = cls(t, logits=logits)
+    h_alone, se_alone = _estimate_and_se(
+        lambda n, s: tfg.monte_carlo_entropy(alone, n, seed=s),
+        lambda n, s: alone.experimental_sample_and_log_prob(n, seed=s)[1],
+        n, (3, 4))
+    assert np.isfinite(h[row])
+    assert abs(h[row] - h_alone) / np.hypot(se[row], se_alone) < Z_MAX
+
+
+@pytest.mark.parametrize("cls", CATEGORICAL_CLASSES)
+def test_relaxed_kl_with_the_same_impossible_classes_is_the_restricted_kl(
+    cls):
+  n, t_p, t_q = 20_000, 0.7, 0.5
+  q_masked = [[NEG_INF, 0., 0., 0.], [1., NEG_INF, NEG_INF, -1.]]
+  q_restricted = [[0., 0., 0.], [1., -1.]]
+  p, q = cls(t_p, logits=MASKED), cls(t_q, logits=q_masked)
+
+  def per_draw(p, q, n, seed):
+    x, log_p = p.experimental_sample_and_log_prob(n, seed=seed)
+    return log_p - q.log_prob(x)
+
+  kl, se = _estimate_and_se(
+      lambda n, s: tfg.monte_carlo_relaxed_kl(p, q, n, seed=s),
+      lambda n, s: per_draw(p, q, n, s), n, (5, 6))
+  for row in range(2):
+    p1, q1 = cls(t_p, logits=RESTRICTED[row]), cls(t_q, logits=q_restricted[row])
+    kl1, se1 = _estimate_and_se(
+        lambda n, s: tfg.monte_carlo_relaxed_kl(p1, q1, n, seed=s),
+        lambda n, s: per_draw(p1, q1, n, s), n, (7, 8))
+    assert np.isfinite(kl[row])
+    assert abs(kl[row] - kl1) / np.hypot(se[row], se1) < Z_MAX
+
+
+@pytest.mark.parametrize("cls", CATEGORICAL_CLASSES)
+def test_relaxed_kl_is_inf_where_q_forbids_a_class_p_allows(cls):
+  p = cls(0.5, logits=[0., 1., 2.])
+  q = cls(0.5, logits=[0., NEG_INF, 2.])
+  assert np.isposinf(tfg.monte_carlo_relaxed_kl(p, q, 100, seed=(1, 2)))
+
+
+@pytest.mark.parametrize("cls", CATEGORICAL_CLASSES)
+def test_masked_estimates_have_finite_gradients_zero_at_masked_logits(cls):
+  """Per-row masks, t from 1e-3 to 10 and |logits| up to 1e3, under XLA."""
+  t = tf.Variable([1e-3, 1., 10., 1e-3])
+  logits = tf.Variable([[NEG_INF, 1e3, -1e3, 0.], [0., NEG_INF, 1., NEG_INF],
+                        [NEG_INF, NEG_INF, NEG_INF, 3.], [2., 0., 1., NEG_INF]])
+
+  @tf.function(jit_compile=True)
+  def values_and_grads():
+    with tf.GradientTape() as tape:
+      p, q = cls(t, logits=logits), cls(t[::-1], logits=logits)
+      values = [tfg.monte_carlo_entropy(p, 64, seed=(1, 2)),
+                tfg.monte_carlo_relaxed_kl(p, q, 64, seed=(3, 4)),
+                tfg.categorical_kl(p, q)]
+      total = tf.add_n([tf.reduce_sum(v) for v in values])
+    return values, tape.gradient(total, [t, logits])
+
+  values, (g_t, g_logits) = values_and_grads()
+  for v in values + [g_t, g_logits]:
+    assert np.isfinite(v.numpy()).all()
+  assert values[0].shape == values[1].shape == values[2].shape == [4]
+  # Row 2 has one possible class: a point mass, entropy and KL 0.
+  np.testing.assert_allclose([v[2] for v in values], 0., atol=1e-5)
+  g_logits = g_logits.numpy()
+  np.testing.assert_array_equal(g_logits[np.isneginf(logits.numpy())], 0.)
