@@ -245,3 +245,37 @@ def test_jit_compiled_fit_with_a_class_mask_input(kind, hard, estimator,
   np.testing.assert_allclose(loaded.predict([x, allowed], verbose=0),
                              model.predict([x, allowed], verbose=0),
                              rtol=1e-6)
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_float16",
+                                    "mixed_bfloat16"])
+@pytest.mark.parametrize("kind,hard,estimator", [
+    ("softmax", False, "st"), ("softmax", True, "st"),
+    ("softmax", True, "gumbel_rao"), ("sigmoid", False, "st"),
+    ("sigmoid", True, "st")])
+def test_temperature_gradient_is_finite_next_to_masked_classes(
+    kind, hard, estimator, policy):
+  # t = 1e-3 to 10 over the rows' masks: the learned temperature's gradient
+  # must not pick up 0 * inf from the -inf logits.
+  mask = np.tile(CLASS_MASK, [3, 1])
+  logits = tf.constant(np.tile(LOGITS, [12, 1]) * 100.)
+  layer = LAYERS[kind](1., hard=hard, estimator=estimator, dtype=policy,
+                       trainable_temperature=True, kl_weight=1., seed=10)
+  layer.build(logits.shape)
+
+  @tf.function(jit_compile=True)
+  def grads(logits):
+    with tf.GradientTape() as tape:
+      tape.watch(logits)
+      y = layer(logits, training=True, class_mask=mask)
+      loss = (tf.reduce_sum(tf.cast(y, tf.float32) ** 2 * [1., 2., 3., 4., 5.])
+              + tf.add_n(layer.losses))
+    return y, tape.gradient(loss, [logits, layer.log_temperature.value])
+
+  for t in (1e-3, 1., 10.):   # one trace: the temperature is a weight
+    layer.set_temperature(t)
+    y, (g_logits, g_t) = grads(logits)
+    y = tf.cast(y, tf.float32).numpy()
+    np.testing.assert_array_equal(y[~mask], 0.)
+    assert np.isfinite(g_t.numpy()) and np.isfinite(g_logits.numpy()).all()
+    np.testing.assert_array_equal(g_logits.numpy()[~mask], 0.)
