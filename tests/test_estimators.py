@@ -20,7 +20,6 @@ CATEGORICAL = ["st", "gumbel_rao", "reinmax"]
 LOGITS = np.array([-1., 0.5, 2., 0., -3.])  # probabilities 0.02 .. 0.67
 
 
-@tf.function(jit_compile=True, reduce_retracing=True)
 def _sample_and_gradients(name, logits, temperature, weights, seed):
   """Hard samples and d sum(weights * f(sample)) / d(logits, temperature),
   with f(d) = d**2 (non-linear, so the surrogate's Jacobian is exercised)."""
@@ -36,11 +35,20 @@ def _sample_and_gradients(name, logits, temperature, weights, seed):
                    for g, v in zip(grads, [logits, temperature])]
 
 
-def _run(name, logits, temperature, seed=(1, 2), dtype=tf.float32):
+# How `_run` runs the estimator: eagerly, in a tf.function, or XLA-compiled.
+MODES = {"eager": _sample_and_gradients,
+         "function": tf.function(_sample_and_gradients,
+                                 reduce_retracing=True),
+         "xla": tf.function(_sample_and_gradients, jit_compile=True,
+                            reduce_retracing=True)}
+
+
+def _run(name, logits, temperature, seed=(1, 2), dtype=tf.float32,
+         mode="xla"):
   logits = tf.constant(logits, dtype)
   weights = tf.constant(
       np.random.RandomState(0).randn(*logits.shape[-1:]), dtype)
-  return [v.numpy() for v in _sample_and_gradients(
+  return [v.numpy() for v in MODES[mode](
       name, logits, tf.constant(temperature, dtype), weights,
       tf.constant(seed))]
 
@@ -313,37 +321,11 @@ MASKED_LOGITS = np.array([
     [NEG_INF, NEG_INF, NEG_INF, 0., 0.5],
     [-1., 0.5, 2., 0., NEG_INF],
 ])
-MODES = {"eager": lambda f: f,
-         "function": tf.function,
-         "xla": lambda f: tf.function(f, jit_compile=True)}
-
-
-def _masked_sample_and_gradients(name, logits, temperature, mode, seed=(1, 2)):
-  """Hard samples and the gradients of sum(w * f(sample)) (as `_run`), with
-  the estimator run eagerly, in a tf.function or under XLA."""
-  def fn(logits, temperature, weights):
-    with tf.GradientTape() as tape:
-      tape.watch([logits, temperature])
-      if name == "sigmoid_st":
-        hard = est.gumbel_sigmoid_st(logits, temperature, seed=seed)
-      else:
-        hard = est.get(name)(logits, temperature, seed=seed)
-      loss = tf.reduce_sum(weights * hard ** 2)
-    grads = tape.gradient(loss, [logits, temperature])
-    return [hard] + [tf.zeros_like(v) if g is None else g
-                     for g, v in zip(grads, [logits, temperature])]
-  logits = tf.constant(logits, tf.float32)
-  weights = tf.constant(
-      np.random.RandomState(0).randn(*logits.shape[-1:]), tf.float32)
-  return [v.numpy() for v in MODES[mode](fn)(
-      logits, tf.constant(temperature, tf.float32), weights)]
-
-
 @pytest.mark.parametrize("name", CATEGORICAL)
 def test_masked_classes_are_never_picked_and_the_law_is_over_the_rest(name):
   n = 10_000
   logits = np.repeat(MASKED_LOGITS, n, axis=0)   # 4 masks, n draws each
-  hard, _, _ = _masked_sample_and_gradients(name, logits, 0.5, "xla")
+  hard, _, _ = _run(name, logits, 0.5)
   np.testing.assert_array_equal(hard.sum(-1), 1.)
   assert not hard[np.isneginf(logits)].any()
   # Chi-square over the possible classes of each mask: 4 tests at level 2.5e-4
@@ -362,7 +344,7 @@ def test_masked_gradients_are_finite_and_exactly_zero_at_masked_logits(
   logits = np.concatenate([MASKED_LOGITS, MASKED_LOGITS * 500.])
   logits = np.tile(logits, [25, 1])
   t = np.geomspace(1e-3, 100., logits.shape[0]).astype(np.float32)
-  hard, g_logits, g_t = _masked_sample_and_gradients(name, logits, t, mode)
+  hard, g_logits, g_t = _run(name, logits, t, mode=mode)
   masked = np.isneginf(logits)
   assert not hard[masked].any() and np.isfinite(hard).all()
   assert np.isfinite(g_logits).all() and np.isfinite(g_t).all()
@@ -377,7 +359,7 @@ def test_one_possible_class_is_a_point_mass_with_zero_gradients(name):
   # With one possible class left the sample is that class, and every gradient
   # is exactly 0: a point mass has nothing to learn.
   logits = np.array([[NEG_INF, 1.5, NEG_INF]] * 8)
-  hard, g_logits, g_t = _masked_sample_and_gradients(name, logits, 0.7, "xla")
+  hard, g_logits, g_t = _run(name, logits, 0.7)
   np.testing.assert_array_equal(hard, np.tile([0., 1., 0.], [8, 1]))
   np.testing.assert_array_equal(g_logits, 0.)
   np.testing.assert_array_equal(g_t, 0.)
@@ -386,7 +368,7 @@ def test_one_possible_class_is_a_point_mass_with_zero_gradients(name):
 @pytest.mark.parametrize("name", CATEGORICAL)
 def test_a_row_without_possible_classes_is_nan_and_spares_the_others(name):
   logits = np.array([[NEG_INF, NEG_INF, NEG_INF], [0., NEG_INF, 1.]])
-  hard, _, _ = _masked_sample_and_gradients(name, logits, 0.5, "eager")
+  hard, _, _ = _run(name, logits, 0.5, mode="eager")
   assert np.isnan(hard[0]).all()
   assert np.isfinite(hard[1]).all() and hard[1, 1] == 0.
 
@@ -395,8 +377,8 @@ def test_a_row_without_possible_classes_is_nan_and_spares_the_others(name):
 def test_gumbel_sigmoid_st_at_infinite_logits_is_deterministic(mode):
   logits = np.tile([NEG_INF, np.inf, 0., -2.], [500, 1])
   t = np.geomspace(1e-3, 100., 500)[:, None].astype(np.float32)
-  hard, g_logits, g_t = _masked_sample_and_gradients(
-      "sigmoid_st", logits, t, mode)
+  hard, g_logits, g_t = _run(
+      "sigmoid_st", logits, t, mode=mode)
   np.testing.assert_array_equal(hard[:, 0], 0.)
   np.testing.assert_array_equal(hard[:, 1], 1.)
   assert np.isfinite(g_logits).all() and np.isfinite(g_t).all()

@@ -368,11 +368,12 @@ def reinmax(logits, temperature, seed=None):
   #### Example
 
   ```python
-  logits = tf.Variable([[0., 1., 2.]])
+  # One row per state, the forbidden actions at -inf (a different mask per row).
+  logits = tf.Variable([[0., 1., -float("inf")], [-float("inf"), 2., 0.]])
   with tf.GradientTape() as tape:
-    d = tfg.estimators.reinmax(logits, 1.5, seed=(1, 2))
-    loss = tf.reduce_sum(d * [1., -1., 3.])
-  tape.gradient(loss, logits)
+    actions = tfg.estimators.reinmax(logits, 1.5, seed=(1, 2))
+    reward = tf.reduce_sum(actions * [[1., -1., 3.], [0., 2., 1.]])
+  tape.gradient(reward, logits)   # 0 at the forbidden actions
   ```
   """
   logits, temperature = _prepare(logits, temperature, categorical=True)
