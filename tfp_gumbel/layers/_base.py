@@ -132,6 +132,26 @@ class RelaxationLayer(keras.layers.Layer):
     return tf.float64 if dtype == tf.float64 else tf.float32
 
   def call(self, inputs, training=None, class_mask=None, mask=None):
+    """The layer's output for the parameters `inputs`.
+
+    Args:
+      inputs: float Tensor of parameters (logits), classes on the last axis.
+      training: True for samples; False or None for the `inference` output.
+      class_mask: optional boolean Tensor broadcastable to `inputs`; False
+        marks an impossible class (a unit forced off, for a binary layer).
+      mask: Keras's timestep mask, the shape of `inputs` without the last
+        axis; passed on unchanged, and no loss from the masked steps.
+
+    Returns:
+      A Tensor of the shape of `inputs`, in the layer's compute dtype.
+
+    #### Example
+
+    ```python
+    layer = tfg.layers.GumbelSoftmax(0.5)
+    layer(tf.zeros([2, 3]), training=True, class_mask=[True, False, True])
+    ```
+    """
     dtype = self._work_dtype()
     params = tf.cast(inputs, dtype)
     if class_mask is not None:
