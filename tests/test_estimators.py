@@ -20,7 +20,6 @@ CATEGORICAL = ["st", "gumbel_rao", "reinmax"]
 LOGITS = np.array([-1., 0.5, 2., 0., -3.])  # probabilities 0.02 .. 0.67
 
 
-@tf.function(jit_compile=True, reduce_retracing=True)
 def _sample_and_gradients(name, logits, temperature, weights, seed):
   """Hard samples and d sum(weights * f(sample)) / d(logits, temperature),
   with f(d) = d**2 (non-linear, so the surrogate's Jacobian is exercised)."""
@@ -36,11 +35,20 @@ def _sample_and_gradients(name, logits, temperature, weights, seed):
                    for g, v in zip(grads, [logits, temperature])]
 
 
-def _run(name, logits, temperature, seed=(1, 2), dtype=tf.float32):
+# How `_run` runs the estimator: eagerly, in a tf.function, or XLA-compiled.
+MODES = {"eager": _sample_and_gradients,
+         "function": tf.function(_sample_and_gradients,
+                                 reduce_retracing=True),
+         "xla": tf.function(_sample_and_gradients, jit_compile=True,
+                            reduce_retracing=True)}
+
+
+def _run(name, logits, temperature, seed=(1, 2), dtype=tf.float32,
+         mode="xla"):
   logits = tf.constant(logits, dtype)
   weights = tf.constant(
       np.random.RandomState(0).randn(*logits.shape[-1:]), dtype)
-  return [v.numpy() for v in _sample_and_gradients(
+  return [v.numpy() for v in MODES[mode](
       name, logits, tf.constant(temperature, dtype), weights,
       tf.constant(seed))]
 
@@ -300,3 +308,96 @@ def test_get_returns_the_estimators_and_rejects_unknown_names():
 def test_bad_arguments_raise(call, error, match):
   with pytest.raises(error, match=match):
     call()
+
+
+# -- impossible classes (logits -inf) ------------------------------------------
+
+NEG_INF = -np.inf
+# Per-row different masks over K = 5, with possible classes of very different
+# probability (softmax over the possible ones: 0.02 .. 0.85).
+MASKED_LOGITS = np.array([
+    [NEG_INF, 0.5, 2., 0., -3.],
+    [-1., NEG_INF, NEG_INF, 0., 1.],
+    [NEG_INF, NEG_INF, NEG_INF, 0., 0.5],
+    [-1., 0.5, 2., 0., NEG_INF],
+])
+@pytest.mark.parametrize("name", CATEGORICAL)
+def test_masked_classes_are_never_picked_and_the_law_is_over_the_rest(name):
+  n = 10_000
+  logits = np.repeat(MASKED_LOGITS, n, axis=0)   # 4 masks, n draws each
+  hard, _, _ = _run(name, logits, 0.5)
+  np.testing.assert_array_equal(hard.sum(-1), 1.)
+  assert not hard[np.isneginf(logits)].any()
+  # Chi-square over the possible classes of each mask: 4 tests at level 2.5e-4
+  # (false alarm < 0.1%); the smallest expected count is 10^4 * 0.0055 = 55.
+  for row, draws in zip(MASKED_LOGITS, np.split(hard, 4)):
+    possible = np.isfinite(row)
+    expected = n * special.softmax(row[possible])
+    assert stats.chisquare(draws[:, possible].sum(0), expected).pvalue > 2.5e-4
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("name", CATEGORICAL)
+def test_masked_gradients_are_finite_and_exactly_zero_at_masked_logits(
+    name, mode):
+  # Temperatures from 1e-3 to 100, one per row, and logits up to |1e3|.
+  logits = np.concatenate([MASKED_LOGITS, MASKED_LOGITS * 500.])
+  logits = np.tile(logits, [25, 1])
+  t = np.geomspace(1e-3, 100., logits.shape[0]).astype(np.float32)
+  hard, g_logits, g_t = _run(name, logits, t, mode=mode)
+  masked = np.isneginf(logits)
+  assert not hard[masked].any() and np.isfinite(hard).all()
+  assert np.isfinite(g_logits).all() and np.isfinite(g_t).all()
+  np.testing.assert_array_equal(g_logits[masked], 0.)
+  # The possible classes do get a gradient (the estimator is not switched
+  # off by the mask).
+  assert np.abs(g_logits[~masked]).max() > 0.
+
+
+@pytest.mark.parametrize("name", CATEGORICAL)
+def test_one_possible_class_is_a_point_mass_with_zero_gradients(name):
+  # With one possible class left the sample is that class, and every gradient
+  # is exactly 0: a point mass has nothing to learn.
+  logits = np.array([[NEG_INF, 1.5, NEG_INF]] * 8)
+  hard, g_logits, g_t = _run(name, logits, 0.7)
+  np.testing.assert_array_equal(hard, np.tile([0., 1., 0.], [8, 1]))
+  np.testing.assert_array_equal(g_logits, 0.)
+  np.testing.assert_array_equal(g_t, 0.)
+
+
+@pytest.mark.parametrize("name", CATEGORICAL)
+def test_a_row_without_possible_classes_is_nan_and_spares_the_others(name):
+  logits = np.array([[NEG_INF, NEG_INF, NEG_INF], [0., NEG_INF, 1.]])
+  hard, _, _ = _run(name, logits, 0.5, mode="eager")
+  assert np.isnan(hard[0]).all()
+  assert np.isfinite(hard[1]).all() and hard[1, 1] == 0.
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_gumbel_sigmoid_st_at_infinite_logits_is_deterministic(mode):
+  logits = np.tile([NEG_INF, np.inf, 0., -2.], [500, 1])
+  t = np.geomspace(1e-3, 100., 500)[:, None].astype(np.float32)
+  hard, g_logits, g_t = _run(
+      "sigmoid_st", logits, t, mode=mode)
+  np.testing.assert_array_equal(hard[:, 0], 0.)
+  np.testing.assert_array_equal(hard[:, 1], 1.)
+  assert np.isfinite(g_logits).all() and np.isfinite(g_t).all()
+  np.testing.assert_array_equal(g_logits[:, :2], 0.)
+  assert 0.3 < hard[:, 2].mean() < 0.7   # the finite logits still sample
+
+
+def test_conditional_gumbel_keeps_impossible_classes_at_minus_infinity():
+  logits = tf.constant(MASKED_LOGITS, tf.float32)
+  d = est.gumbel_softmax_st(logits, 1., seed=(3, 1))
+  with tf.GradientTape() as tape:
+    tape.watch(logits)
+    z = est.conditional_gumbel(logits, d, num_samples=50, seed=(3, 2))
+    finite_z = tf.where(tf.math.is_finite(z), z, 0.)
+  z = z.numpy()
+  masked = np.broadcast_to(np.isneginf(MASKED_LOGITS), z.shape)
+  assert np.isneginf(z[masked]).all() and np.isfinite(z[~masked]).all()
+  np.testing.assert_array_equal(np.argmax(z, -1),
+                                np.tile(np.argmax(d.numpy(), -1), [50, 1]))
+  grad = tape.gradient(finite_z, logits).numpy()
+  assert np.isfinite(grad).all()
+  np.testing.assert_array_equal(grad[np.isneginf(MASKED_LOGITS)], 0.)

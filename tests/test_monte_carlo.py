@@ -236,3 +236,155 @@ def test_mismatched_arguments_raise_naming_p_and_q():
         cat, tfg.ExpRelaxedGumbelSoftmax(0.5, logits=[0., 1.]), 10)
   with pytest.raises(TypeError, match="`p` and `q` must both be categorical"):
     tfg.categorical_kl(cat, tfg.GumbelSigmoid(0.5, logits=0.))
+
+
+# -- impossible classes (logits -inf) ------------------------------------------
+
+NEG_INF = -np.inf
+
+
+def _kl_and_grads(make, logits_p, logits_q, jit):
+  lp = tf.Variable(logits_p, dtype=tf.float32)
+  lq = tf.Variable(logits_q, dtype=tf.float32)
+
+  def fn():
+    with tf.GradientTape() as tape:
+      kl = tfg.categorical_kl(make(lp), make(lq))
+    return kl, tape.gradient(kl, [lp, lq])
+  kl, grads = (tf.function(fn, jit_compile=True) if jit else fn)()
+  return kl.numpy(), [g.numpy() for g in grads]
+
+
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("cls", [tfg.GumbelSoftmax, tfg.ExpRelaxedGumbelSoftmax])
+def test_categorical_kl_with_impossible_classes_is_tfps(cls, jit):
+  # Rows: only p masked; both masked at the same class; per-row masks.
+  lp = np.array([[NEG_INF, 0., 1., 2.], [NEG_INF, 0., 1., 2.],
+                 [0.5, NEG_INF, NEG_INF, -1.]])
+  lq = np.array([[0., 0., 0., 0.], [NEG_INF, 0., .5, 0.],
+                 [1., NEG_INF, 0., -2.]])
+  kl, (gp, gq) = _kl_and_grads(lambda l: cls(0.5, logits=l), lp, lq, jit)
+  # Independent reference: sum over the classes possible under p.
+  log_p, log_q = special.log_softmax(lp, -1), special.log_softmax(lq, -1)
+  with np.errstate(invalid="ignore"):   # -inf - (-inf), discarded by where
+    terms = np.where(np.isfinite(log_p), np.exp(log_p) * (log_p - log_q), 0.)
+  np.testing.assert_allclose(kl, terms.sum(-1), rtol=1e-5)
+  np.testing.assert_allclose(kl, tfd.kl_divergence(
+      tfd.Categorical(logits=lp), tfd.Categorical(logits=lq)), rtol=1e-6)
+  assert np.isfinite(gp).all() and np.isfinite(gq).all()
+  np.testing.assert_array_equal(gp[np.isneginf(lp)], 0.)
+  np.testing.assert_array_equal(gq[np.isneginf(lq)], 0.)
+
+
+def test_categorical_kl_is_inf_where_q_forbids_a_class_p_allows():
+  for cls in (tfg.GumbelSoftmax, tfg.ExpRelaxedGumbelSoftmax):
+    p = cls(0.5, probs=[0.5, 0.5, 0.])
+    q = cls(0.5, probs=[0., 0.5, 0.5])
+    tfp_kl = tfd.kl_divergence(tfd.Categorical(probs=[0.5, 0.5, 0.]),
+                               tfd.Categorical(probs=[0., 0.5, 0.5]))
+    assert np.isposinf(tfg.categorical_kl(p, q)) and np.isposinf(tfp_kl)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_categorical_kl_of_binary_relaxations_at_infinite_logits(jit):
+  # Probability 0 or 1 under p: the Bernoulli KL's value (TFP's), with
+  # finite gradients (TFP's own Bernoulli KL has NaN ones there).
+  lp = np.array([NEG_INF, np.inf, NEG_INF, 0.3])
+  lq = np.array([0.5, -1., NEG_INF, 0.3])
+  kl, (gp, gq) = _kl_and_grads(lambda l: tfg.GumbelSigmoid(0.5, logits=l),
+                               lp, lq, jit)
+  np.testing.assert_allclose(kl, tfd.kl_divergence(
+      tfd.Bernoulli(logits=lp), tfd.Bernoulli(logits=lq)), rtol=1e-6)
+  np.testing.assert_allclose(kl[:3], [-special.log_expit(-0.5),
+                                      -special.log_expit(-1.), 0.], rtol=1e-6)
+  assert np.isfinite(gp).all() and np.isfinite(gq).all()
+  np.testing.assert_array_equal(gp[:3], 0.)
+
+
+MASKED = [[NEG_INF, 0.5, -1., 1.], [0., NEG_INF, NEG_INF, 2.]]   # per row
+RESTRICTED = [[0.5, -1., 1.], [0., 2.]]
+CATEGORICAL_CLASSES = [tfg.GumbelSoftmax, tfg.ExpRelaxedGumbelSoftmax]
+
+
+def _estimate_and_se(estimate_fn, per_draw_fn, n, seed):
+  """A helper's estimate, and its standard error from the same draws."""
+  return (estimate_fn(n, seed).numpy(),
+          np.std(per_draw_fn(n, seed).numpy(), axis=0) / np.sqrt(n))
+
+
+@pytest.mark.parametrize("cls", CATEGORICAL_CLASSES)
+def test_entropy_with_impossible_classes_is_the_restricted_entropy(cls):
+  # The density on the face of the possible classes is the K'-class one, so
+  # the entropies agree: z-test of two independent estimates.
+  n, t = 20_000, 0.7
+  masked = cls(t, logits=MASKED)
+  h, se = _estimate_and_se(
+      lambda n, s: tfg.monte_carlo_entropy(masked, n, seed=s),
+      lambda n, s: masked.experimental_sample_and_log_prob(n, seed=s)[1],
+      n, (1, 2))
+  for row, logits in enumerate(RESTRICTED):
+    alone = cls(t, logits=logits)
+    h_alone, se_alone = _estimate_and_se(
+        lambda n, s: tfg.monte_carlo_entropy(alone, n, seed=s),
+        lambda n, s: alone.experimental_sample_and_log_prob(n, seed=s)[1],
+        n, (3, 4))
+    assert np.isfinite(h[row])
+    assert abs(h[row] - h_alone) / np.hypot(se[row], se_alone) < Z_MAX
+
+
+@pytest.mark.parametrize("cls", CATEGORICAL_CLASSES)
+def test_relaxed_kl_with_the_same_impossible_classes_is_the_restricted_kl(
+    cls):
+  n, t_p, t_q = 20_000, 0.7, 0.5
+  q_masked = [[NEG_INF, 0., 0., 0.], [1., NEG_INF, NEG_INF, -1.]]
+  q_restricted = [[0., 0., 0.], [1., -1.]]
+  p, q = cls(t_p, logits=MASKED), cls(t_q, logits=q_masked)
+
+  def per_draw(p, q, n, seed):
+    x, log_p = p.experimental_sample_and_log_prob(n, seed=seed)
+    return log_p - q.log_prob(x)
+
+  kl, se = _estimate_and_se(
+      lambda n, s: tfg.monte_carlo_relaxed_kl(p, q, n, seed=s),
+      lambda n, s: per_draw(p, q, n, s), n, (5, 6))
+  for row in range(2):
+    p1, q1 = cls(t_p, logits=RESTRICTED[row]), cls(t_q, logits=q_restricted[row])
+    kl1, se1 = _estimate_and_se(
+        lambda n, s: tfg.monte_carlo_relaxed_kl(p1, q1, n, seed=s),
+        lambda n, s: per_draw(p1, q1, n, s), n, (7, 8))
+    assert np.isfinite(kl[row])
+    assert abs(kl[row] - kl1) / np.hypot(se[row], se1) < Z_MAX
+
+
+@pytest.mark.parametrize("cls", CATEGORICAL_CLASSES)
+def test_relaxed_kl_is_inf_where_q_forbids_a_class_p_allows(cls):
+  p = cls(0.5, logits=[0., 1., 2.])
+  q = cls(0.5, logits=[0., NEG_INF, 2.])
+  assert np.isposinf(tfg.monte_carlo_relaxed_kl(p, q, 100, seed=(1, 2)))
+
+
+@pytest.mark.parametrize("cls", CATEGORICAL_CLASSES)
+def test_masked_estimates_have_finite_gradients_zero_at_masked_logits(cls):
+  """Per-row masks, t from 1e-3 to 10 and |logits| up to 1e3, under XLA."""
+  t = tf.Variable([1e-3, 1., 10., 1e-3])
+  logits = tf.Variable([[NEG_INF, 1e3, -1e3, 0.], [0., NEG_INF, 1., NEG_INF],
+                        [NEG_INF, NEG_INF, NEG_INF, 3.], [2., 0., 1., NEG_INF]])
+
+  @tf.function(jit_compile=True)
+  def values_and_grads():
+    with tf.GradientTape() as tape:
+      p, q = cls(t, logits=logits), cls(t[::-1], logits=logits)
+      values = [tfg.monte_carlo_entropy(p, 64, seed=(1, 2)),
+                tfg.monte_carlo_relaxed_kl(p, q, 64, seed=(3, 4)),
+                tfg.categorical_kl(p, q)]
+      total = tf.add_n([tf.reduce_sum(v) for v in values])
+    return values, tape.gradient(total, [t, logits])
+
+  values, (g_t, g_logits) = values_and_grads()
+  for v in values + [g_t, g_logits]:
+    assert np.isfinite(v.numpy()).all()
+  assert values[0].shape == values[1].shape == values[2].shape == [4]
+  # Row 2 has one possible class: a point mass, entropy and KL 0.
+  np.testing.assert_allclose([v[2] for v in values], 0., atol=1e-5)
+  g_logits = g_logits.numpy()
+  np.testing.assert_array_equal(g_logits[np.isneginf(logits.numpy())], 0.)

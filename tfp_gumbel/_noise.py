@@ -8,9 +8,10 @@ turned into a stateless seed by `tfp.random.sanitize_seed` exactly as TFP's own
 distributions do.
 """
 
-import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
+
+from tfp_gumbel import _params
 
 __all__ = ["gumbel", "logistic", "uniform_open"]
 
@@ -24,7 +25,7 @@ def uniform_open(shape, seed, dtype=tf.float32):
   """
   dtype = tf.as_dtype(dtype)
   seed = tfp.random.sanitize_seed(seed)
-  tiny = np.finfo(dtype.as_numpy_dtype).tiny
+  tiny = _params.tiny(dtype)
   if tf.executing_eagerly():
     # Same numbers, ~10x less eager overhead: `stateless_uniform(alg="philox")`
     # scrambles the seed with about ten small eager ops in Python, while this

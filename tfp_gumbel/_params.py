@@ -7,16 +7,34 @@ the same thing about the same mistake.
 
 import functools
 
+import ml_dtypes
 import numpy as np
 import tensorflow as tf
+
+# TFP's texts for a point off the support under `validate_args` (its
+# ExpRelaxedOneHotCategorical checks them, on log x for RelaxedOneHotCategorical,
+# typo included); our messages contain them.
+TFP_SAMPLE_RANGE = ("Samples must be less than or equal to `0` for "
+                    "`ExpRelaxedOneHotCategorical` or `1` for "
+                    "`RelaxedOneHotCategorical`.")
+TFP_SAMPLE_SUM = ("Final dimension of samples must sum to `0` for .`"
+                  "ExpRelaxedOneHotCategorical` or `1` for "
+                  "`RelaxedOneHotCategorical`.")
 
 __all__ = [
     "as_parameter",
     "check_exactly_one",
+    "compute_dtype",
     "divide_by_temperature",
     "event_size_assertions",
+    "finfo",
     "float_dtype",
+    "impossible_bias",
     "is_ref",
+    "masked_log_softmax",
+    "possible",
+    "possible_or_none",
+    "safe_log",
     "parameter_assertions",
     "sample_shape",
     "simplex_tolerance",
@@ -34,8 +52,10 @@ def is_ref(value):
 def float_dtype(default=tf.float32, **params):
   """The common floating dtype of the named parameters, `default` if none has one.
 
-  Python numbers and lists carry no dtype and follow the others. Integer or
-  mixed-precision parameters raise a `TypeError` that names the parameter.
+  Python numbers and lists carry no dtype and follow the others (TFP converts
+  them the same way: `logits=[1, 2]` is float32). A Tensor of integers, or
+  parameters of different floating dtypes, raise a `TypeError` that names the
+  parameter and contains TFP's own text for the same mistake.
   """
   dtype, first = None, None
   for name, value in params.items():
@@ -44,11 +64,13 @@ def float_dtype(default=tf.float32, **params):
     value_dtype = tf.as_dtype(value.dtype).base_dtype
     if not value_dtype.is_floating:
       raise TypeError(
-          f"`{name}` must have a floating-point dtype, got {value_dtype.name}.")
+          f"Argument `{name}` must having floating type. (`{name}` must have "
+          f"a floating-point dtype, got {value_dtype.name}.)")
     if dtype is None:
       dtype, first = value_dtype, name
     elif value_dtype != dtype:
       raise TypeError(
+          f"Found incompatible dtypes, {dtype.name} and {value_dtype.name}: "
           f"`{name}` has dtype {value_dtype.name} but `{first}` has dtype "
           f"{dtype.name}; give all parameters the same dtype.")
   return dtype or tf.as_dtype(default)
@@ -69,7 +91,8 @@ def check_exactly_one(logits, probs):
   if (logits is None) == (probs is None):
     got = "both" if logits is not None else "neither"
     raise ValueError(
-        f"Exactly one of `logits` or `probs` must be given, got {got}.")
+        "Must pass `probs` or `logits`, but not both. (Exactly one of "
+        f"`logits` or `probs` must be given, got {got}.)")
 
 
 def sample_shape(n, *params):
@@ -101,9 +124,98 @@ def divide_by_temperature(x, temperature):
   return x * tf.math.reciprocal(temperature)
 
 
+def finfo(dtype):
+  """`np.finfo` of a TensorFlow floating dtype, bfloat16 included.
+
+  numpy's own `finfo` rejects bfloat16 ("data type bfloat16 not inexact");
+  `ml_dtypes` (a TensorFlow dependency, which defines the type) knows it and
+  every numpy type as well.
+  """
+  return ml_dtypes.finfo(tf.as_dtype(dtype).as_numpy_dtype)
+
+
+def compute_dtype(dtype):
+  """The dtype the math is done in: float32 for float16 and bfloat16.
+
+  Their 11 and 8 significant bits cannot hold the math: a float16 uniform
+  has 10 random bits, so noise drawn from it takes at most 1024 values with
+  lopsided tails (log u reaches log(tiny) = -9.7, log(1 - u) stops at
+  log(2^-10) = -6.9), and a log-density is a sum of terms that cancel
+  (float16 log_prob was 3-12x further from float64 than one rounding).
+  Results are rounded to the narrow type once, at the end.
+  """
+  dtype = tf.as_dtype(dtype)
+  return tf.float32 if dtype in (tf.float16, tf.bfloat16) else dtype
+
+
 def tiny(dtype):
   """Smallest positive normal number of `dtype` (float32: 1.18e-38)."""
-  return np.finfo(tf.as_dtype(dtype).as_numpy_dtype).tiny
+  return finfo(dtype).tiny
+
+
+def possible(logits):
+  """Boolean mask of the classes with nonzero probability: `logits != -inf`.
+
+  A class whose logit is -inf (probability exactly 0) is impossible: it is no
+  part of the event. NaN counts as possible, so that it propagates into the
+  results (TFP's `allow_nan_stats`) instead of silently removing a class.
+  """
+  return tf.math.not_equal(logits, tf.constant(-np.inf, logits.dtype))
+
+
+def possible_or_none(logits):
+  """`possible(logits)`, or None when every class is known to be possible.
+
+  Known means eagerly (the mask's value is at hand) or for a constant in a
+  graph; callers then skip their masking ops, which in eager mode would cost
+  more than the rest of a small `sample` or `log_prob`. In a graph whose
+  logits are not constant the mask is used (under XLA its ops fuse).
+  """
+  mask = possible(logits)
+  value = tf.get_static_value(mask)
+  if value is not None and np.all(value):
+    return None
+  return mask
+
+
+def impossible_bias(mask, dtype):
+  """0 where `mask` (a possible class), -inf elsewhere.
+
+  Added to scores that are finite everywhere (the impossible entries replaced
+  by any finite value first), it makes `softmax` exactly 0 and `log_softmax`
+  -inf at the impossible classes, with a gradient of exactly 0 there.
+  """
+  return tf.where(mask, tf.zeros([], dtype), tf.constant(-np.inf, dtype))
+
+
+def safe_log(probs):
+  """`log(probs)` whose gradient is 0, not `0 * inf = NaN`, where probs is 0.
+
+  The log of a zero probability is -inf (an impossible class); its derivative
+  1 / probs is inf there, and whatever masks the class downstream would
+  multiply it by 0. The double `where` keeps that branch out of the gradient.
+  """
+  positive = probs > 0.
+  return tf.where(positive,
+                  tf.math.log(tf.where(positive, probs, tf.ones_like(probs))),
+                  tf.constant(-np.inf, probs.dtype))
+
+
+def masked_log_softmax(z, mask, axis=-1):
+  """`log_softmax(z)` over the entries where `mask` is True, -inf elsewhere.
+
+  The values of `z` at masked-out entries are never read (they may be inf or
+  NaN, as `-inf - t * (-inf)` is) and get a gradient of exactly 0: they are
+  replaced by 0 before any arithmetic (the double-`where` idiom), so no
+  `0 * inf` reaches the gradient. `mask` broadcasts against `z`. A row with
+  no True entry is all -inf (its gradient is NaN: such a distribution is
+  undefined).
+  """
+  neg_inf = tf.constant(-np.inf, z.dtype)
+  z = tf.where(mask, z, tf.zeros([], z.dtype))
+  log_normalizer = tf.reduce_logsumexp(
+      tf.where(mask, z, neg_inf), axis=axis, keepdims=True)
+  return tf.where(mask, z - log_normalizer, neg_inf)
 
 
 def simplex_tolerance(dtype, num_classes):
@@ -113,18 +225,19 @@ def simplex_tolerance(dtype, num_classes):
   pairwise sum of K terms accumulates at most ~log2(K) such roundings, so a
   correctly rounded point is within eps * (1 + log2 K); we allow 10 times that.
   """
-  eps = np.finfo(tf.as_dtype(dtype).as_numpy_dtype).eps
+  eps = finfo(dtype).eps
   return 10. * eps * (1. + np.log2(max(float(num_classes), 2.)))
 
 
 def _static_rank_check(param, name, event_ndims):
   if event_ndims and param.shape.rank is not None and param.shape.rank < 1:
-    raise ValueError(f"`{name}` must have rank at least 1 (its last axis "
-                     f"indexes the classes), got a scalar.")
+    raise ValueError(f"Argument `{name}` must have rank at least 1. (Its "
+                     f"last axis indexes the classes; got a scalar.)")
   if event_ndims and param.shape.rank:
     size = param.shape[-1]
     if size is not None and size < 1:
-      raise ValueError(f"`{name}` must have at least one class, got 0.")
+      raise ValueError(f"Argument `{name}` must have final dimension >= 1. "
+                       f"(`{name}` must have at least one class, got 0.)")
 
 
 def parameter_assertions(temperature, logits, probs, *, is_init,
@@ -149,26 +262,58 @@ def parameter_assertions(temperature, logits, probs, *, is_init,
     if event_ndims and not is_init:
       # A Variable's shape may have changed since construction.
       assertions.append(tf.debugging.assert_rank_at_least(
-          value, 1, message=f"`{name}` must have rank at least 1."))
+          value, 1, message=f"Argument `{name}` must have rank at least 1."))
     if logits is not None:
-      assertions.append(tf.debugging.assert_equal(
-          tf.reduce_all(tf.math.is_finite(value)), True,
-          message="`logits` must be finite."))
+      assertions += _logits_assertions(value, event_ndims)
     else:
-      one = tf.ones([], value.dtype)
-      assertions += [
-          tf.debugging.assert_non_negative(
-              value, message="`probs` must be non-negative."),
-          tf.debugging.assert_less_equal(
-              value, one, message="`probs` must be at most 1."),
-      ]
-      if event_ndims:
-        num_classes = value.shape[-1] if value.shape.rank else None
-        tol = simplex_tolerance(value.dtype, num_classes or 2**20)
-        assertions.append(tf.debugging.assert_less_equal(
-            tf.abs(tf.reduce_sum(value, axis=-1) - one),
-            tf.constant(tol, value.dtype),
-            message="`probs` must sum to 1 along the last axis."))
+      assertions += _probs_assertions(value, event_ndims)
+  return assertions
+
+
+def _logits_assertions(logits, event_ndims):
+  """-inf is an impossible class (binary: +-inf are probs 0 and 1); NaN is
+  never allowed, nor +inf among K classes, nor a row with no possible class."""
+  assertions = [tf.debugging.assert_equal(
+      tf.reduce_any(tf.math.is_nan(logits)), False,
+      message="`logits` must not be NaN.")]
+  if event_ndims:
+    assertions += [
+        tf.debugging.assert_equal(
+            tf.reduce_any(tf.math.equal(
+                logits, tf.constant(np.inf, logits.dtype))), False,
+            message="`logits` must be finite or -inf (an impossible class); "
+                    "found +inf."),
+        tf.debugging.assert_equal(
+            tf.reduce_all(tf.reduce_any(possible(logits), axis=-1)), True,
+            message="`logits` must leave at least one possible class: every "
+                    "logit of a batch member is -inf."),
+    ]
+  return assertions
+
+
+def _probs_assertions(probs, event_ndims):
+  """In [0, 1] (a 0 is an impossible class), and on the simplex if K-class.
+
+  The messages contain TFP's: `RelaxedBernoulli`'s texts for the range checks
+  (`RelaxedOneHotCategorical` makes the same checks without a text).
+  """
+  one = tf.ones([], probs.dtype)
+  assertions = [
+      tf.debugging.assert_non_negative(
+          probs, message="Argument `probs` has components less than 0."),
+      tf.debugging.assert_less_equal(
+          probs, one,
+          message="Argument `probs` has components greater than 1."),
+  ]
+  if event_ndims:
+    num_classes = probs.shape[-1] if probs.shape.rank else None
+    tol = simplex_tolerance(probs.dtype, num_classes or 2**20)
+    # An all-zero row (no possible class) fails here too.
+    assertions.append(tf.debugging.assert_less_equal(
+        tf.abs(tf.reduce_sum(probs, axis=-1) - one),
+        tf.constant(tol, probs.dtype),
+        message="Argument `probs` must sum to 1. (`probs` must sum to 1 "
+                "along the last axis.)"))
   return assertions
 
 
@@ -199,7 +344,7 @@ def temperature_assertions(temperature, *, is_init):
   t = tf.convert_to_tensor(temperature)
   return [
       tf.debugging.assert_positive(
-          t, message="`temperature` must be positive."),
+          t, message="Argument `temperature` must be positive."),
       tf.debugging.assert_equal(
           tf.reduce_all(tf.math.is_finite(t)), True,
           message="`temperature` must be finite."),

@@ -25,6 +25,18 @@ keep the dtype of `logits` (float32 or float64), take TFP-style seeds
 The returned shape is the broadcast of `logits` with the temperature (that is,
 the shape of `logits` when the temperature broadcasts into it).
 
+Impossible classes: a logit of `-inf` (probability exactly 0, e.g. a forbidden
+action or token; the mask may differ per row) is no part of the event. No
+estimator ever puts the hard 1 on it, its coordinate of the surrogate is
+exactly 0, and the gradient with respect to its logit is exactly 0 (the
+impossible coordinates are replaced by 0 before any arithmetic, the
+double-`where` idiom, so no `-inf - (-inf)` or `0 * inf` reaches a value or a
+gradient), eagerly and under XLA. A very negative finite logit (-1e9) is a
+very unlikely class, not an impossible one. A row whose classes are all
+impossible has no law to sample: its output is NaN (TFP's `allow_nan_stats`
+convention). For `gumbel_sigmoid_st`, logits of `+inf` / `-inf` (probability
+1 / 0) give the deterministic 1 / 0 with a gradient of 0.
+
 `get(name)` returns the categorical estimator for `"st"`, `"gumbel_rao"` or
 `"reinmax"`, each callable as `fn(logits, temperature, seed=seed)`.
 
@@ -74,6 +86,21 @@ def _one_hot_argmax(x):
   return tf.one_hot(tf.argmax(x, axis=-1), tf.shape(x)[-1], dtype=x.dtype)
 
 
+def _tempered_softmax(x, temperature, possible):
+  """`softmax(x / t)` over the `possible` classes, exactly 0 elsewhere.
+
+  `x` is not read where `possible` is False (it may be -inf or NaN there, as
+  `-inf - (-inf)` is): it is replaced by 0 before the division, and the
+  result's coordinate by -inf before the softmax, so that those classes get
+  the value 0 and a gradient of exactly 0 for `x` and for `t` (without the
+  inner `where`, d/dt would be `0 * inf = NaN`).
+  """
+  x = tf.where(possible, x, tf.zeros([], x.dtype))
+  scaled = tf.where(possible, _params.divide_by_temperature(x, temperature),
+                    tf.constant(-float("inf"), x.dtype))
+  return tf.math.softmax(scaled)
+
+
 def straight_through(soft_sample, binary=False):
   """Straight-through: a hard forward value with the gradient of `soft_sample`.
 
@@ -91,7 +118,7 @@ def straight_through(soft_sample, binary=False):
   #### Example
 
   ```python
-  d = tfg.GumbelSoftmax(0.5, logits=logits)
+  d = tfg.GumbelSoftmax(0.5, logits=[0., 1., 2.])
   hard = tfg.estimators.straight_through(d.sample(seed=(1, 2)))
   ```
   """
@@ -154,14 +181,14 @@ def gumbel_softmax_st(logits, temperature, seed=None):
   ```
   """
   logits, temperature = _prepare(logits, temperature, categorical=True)
-  _, perturbed = _gumbel_perturbed(logits, temperature, seed)
+  logits, perturbed = _gumbel_perturbed(logits, temperature, seed)
   # The hard value is the argmax of the perturbed logits, not of the softmax:
   # at small t the softmax rounds several coordinates to 1 or 0 and its argmax
-  # would break ties towards the first class.
-  return _replace_gradient(_one_hot_argmax(perturbed),
-                           tf.math.softmax(
-                               _params.divide_by_temperature(
-                                   perturbed, temperature)))
+  # would break ties towards the first class. An impossible class has a
+  # perturbed logit of -inf and is never the argmax.
+  return _replace_gradient(
+      _one_hot_argmax(perturbed),
+      _tempered_softmax(perturbed, temperature, _params.possible(logits)))
 
 
 def gumbel_sigmoid_st(logits, temperature, seed=None):
@@ -178,16 +205,32 @@ def gumbel_sigmoid_st(logits, temperature, seed=None):
 
   Returns:
     0/1 Tensor of the dtype of `logits`.
+
+  #### Example
+
+  ```python
+  logits = tf.Variable([-float("inf"), -1., 0., 2., float("inf")])
+  with tf.GradientTape() as tape:
+    b = tfg.estimators.gumbel_sigmoid_st(logits, 0.5, seed=(1, 2))
+    loss = tf.reduce_sum(b * [1., 2., 3., 4., 5.])
+  tape.gradient(loss, logits)   # 0 at the (deterministic) infinite logits
+  ```
   """
   logits, temperature = _prepare(logits, temperature, categorical=False)
   perturbed = logits + _noise.logistic(
       _noise_shape(logits, temperature), seed, logits.dtype)
   # Thresholding the perturbed logits, not sigmoid(.) at 1/2, for the same
   # reason as in `gumbel_softmax_st`: sigmoid rounds to 1/2 near 0.
-  return _replace_gradient(tf.cast(perturbed > 0., logits.dtype),
-                           tf.math.sigmoid(
-                               _params.divide_by_temperature(
-                                   perturbed, temperature)))
+  hard = tf.cast(perturbed > 0., logits.dtype)
+  # Logits of +-inf (probability 1 or 0) are deterministic: the surrogate is
+  # the hard value itself, with a gradient of 0. The infinite values are
+  # replaced by 0 before the division by t, whose gradient would otherwise be
+  # sigmoid'(inf) * inf = 0 * inf = NaN.
+  infinite = tf.math.is_inf(perturbed)
+  soft = tf.math.sigmoid(_params.divide_by_temperature(
+      tf.where(infinite, tf.zeros([], perturbed.dtype), perturbed),
+      temperature))
+  return _replace_gradient(hard, tf.where(infinite, hard, soft))
 
 
 def conditional_gumbel(logits, sample, num_samples, seed=None):
@@ -206,7 +249,7 @@ def conditional_gumbel(logits, sample, num_samples, seed=None):
 
   (the top-down construction of Maddison et al. 2014, as used by Paulus et
   al. 2021). It is computed in log space, so it is finite for any finite
-  logits.
+  logits; an impossible class (logit -inf) gets exactly -inf.
 
   Args:
     logits: float Tensor `[..., K]`.
@@ -218,6 +261,14 @@ def conditional_gumbel(logits, sample, num_samples, seed=None):
   Returns:
     Tensor `[num_samples, ..., K]` of perturbed logits whose argmax is the
     one of `sample`.
+
+  #### Example
+
+  ```python
+  logits = tf.constant([[0., 1., -float("inf")]])
+  z = tfg.estimators.conditional_gumbel(logits, [[0., 1., 0.]], 5, seed=(1, 2))
+  tf.argmax(z, axis=-1)   # all 1; z[..., 2] is -inf
+  ```
   """
   shape = tf.concat(
       [[num_samples], tf.broadcast_dynamic_shape(tf.shape(logits),
@@ -226,9 +277,15 @@ def conditional_gumbel(logits, sample, num_samples, seed=None):
   is_top = tf.cast(sample, tf.bool)
   top = (tf.reduce_logsumexp(logits, axis=-1, keepdims=True)
          + tf.reduce_sum(tf.where(is_top, g, 0.), axis=-1, keepdims=True))
+  # An impossible class stays at -inf; its logit is replaced by 0 inside the
+  # logsumexp, whose gradient at an infinite argument is NaN.
+  possible = _params.possible(logits)
+  finite_logits = tf.where(possible, logits, tf.zeros([], logits.dtype))
   below = -tf.reduce_logsumexp(
-      tf.stack([-(logits + g), -tf.broadcast_to(top, tf.shape(g))], axis=-1),
+      tf.stack([-(finite_logits + g), -tf.broadcast_to(top, tf.shape(g))],
+               axis=-1),
       axis=-1)
+  below = tf.where(possible, below, tf.constant(-float("inf"), logits.dtype))
   return tf.where(is_top, top, below)
 
 
@@ -258,6 +315,16 @@ def gumbel_rao(logits, temperature, num_samples=10, seed=None):
 
   Raises:
     ValueError: `num_samples` is not a positive integer.
+
+  #### Example
+
+  ```python
+  logits = tf.Variable([[0., 1., 2., -float("inf")]])   # class 3 forbidden
+  with tf.GradientTape() as tape:
+    d = tfg.estimators.gumbel_rao(logits, 0.5, num_samples=20, seed=(1, 2))
+    loss = tf.reduce_sum(d * [1., -1., 3., 5.])
+  tape.gradient(loss, logits)   # exactly 0 for the forbidden class
+  ```
   """
   if not isinstance(num_samples, int) or num_samples < 1:
     raise ValueError(
@@ -266,12 +333,15 @@ def gumbel_rao(logits, temperature, num_samples=10, seed=None):
   hard_seed, conditional_seed = tfp.random.split_seed(seed, n=2)
   logits, perturbed = _gumbel_perturbed(logits, temperature, hard_seed)
   hard = _one_hot_argmax(perturbed)
-  noise = tf.stop_gradient(
-      conditional_gumbel(logits, hard, num_samples, conditional_seed) - logits)
+  possible = _params.possible(logits)
+  # The noise of an impossible class would be -inf - (-inf) = NaN; it is
+  # never read (`_tempered_softmax` masks the class), 0 keeps it finite.
+  noise = tf.stop_gradient(tf.where(
+      possible,
+      conditional_gumbel(logits, hard, num_samples, conditional_seed) - logits,
+      tf.zeros([], logits.dtype)))
   surrogate = tf.reduce_mean(
-      tf.math.softmax(
-          _params.divide_by_temperature(logits + noise, temperature)),
-      axis=0)
+      _tempered_softmax(logits + noise, temperature, possible), axis=0)
   return _replace_gradient(hard, surrogate)
 
 
@@ -304,6 +374,17 @@ def reinmax(logits, temperature, seed=None):
 
   Returns:
     One-hot Tensor of the dtype of `logits`.
+
+  #### Example
+
+  ```python
+  # One row per state, the forbidden actions at -inf (a different mask per row).
+  logits = tf.Variable([[0., 1., -float("inf")], [-float("inf"), 2., 0.]])
+  with tf.GradientTape() as tape:
+    actions = tfg.estimators.reinmax(logits, 1.5, seed=(1, 2))
+    reward = tf.reduce_sum(actions * [[1., -1., 3.], [0., 2., 1.]])
+  tape.gradient(reward, logits)   # 0 at the forbidden actions
+  ```
   """
   logits, temperature = _prepare(logits, temperature, categorical=True)
   logits, perturbed = _gumbel_perturbed(logits, temperature, seed)
@@ -317,9 +398,12 @@ def reinmax(logits, temperature, seed=None):
              - tf.math.log(tf.constant(2., logits.dtype)))
   # softmax(stop_gradient(log pi1) + logits - stop_gradient(logits)) is pi1 in
   # value (exactly: the added term is 0) with the softmax Jacobian at pi1 as
-  # its derivative in `logits`.
+  # its derivative in `logits`. At an impossible class the added term would
+  # be -inf - (-inf) = NaN: there it is 0 (log pi1 is -inf, pi1 exactly 0).
+  finite_logits = tf.where(_params.possible(logits), logits,
+                           tf.zeros([], logits.dtype))
   pi1 = tf.math.softmax(tf.stop_gradient(log_pi1)
-                        + (logits - tf.stop_gradient(logits)))
+                        + (finite_logits - tf.stop_gradient(finite_logits)))
   pi0 = tf.math.softmax(logits)
   return _replace_gradient(hard, 2. * pi1 - 0.5 * pi0)
 
@@ -338,6 +422,13 @@ def get(name):
 
   Raises:
     ValueError: an unknown name; the message lists the valid ones.
+
+  #### Example
+
+  ```python
+  estimator = tfg.estimators.get("reinmax")
+  estimator(tf.constant([[0., 1., 2.]]), 1.5, seed=(1, 2))
+  ```
   """
   try:
     return _ESTIMATORS[name]

@@ -39,6 +39,10 @@ def monte_carlo_entropy(distribution, sample_size, seed=None, name=None):
   `experimental_sample_and_log_prob`, which for `tfg.GumbelSoftmax`
   evaluates the density at the exact draw, not at its rounded float32 value.
 
+  Impossible classes (logits -inf) are no part of the event: the entropy is
+  the one of the distribution over the possible classes alone (the density
+  on the face of the simplex they span).
+
   The entropy depends on the space: `GumbelSoftmax` (density on the simplex),
   `ExpRelaxedGumbelSoftmax` (log-simplex) and their binary counterparts have
   different entropies for the same parameters; the one of `distribution` is
@@ -100,6 +104,11 @@ def monte_carlo_relaxed_kl(p, q, sample_size, seed=None, name=None):
   `GumbelSoftmax`/`GumbelSigmoid` it is computed on the log-space base
   distributions, which have the same KL (KL is invariant under the shared
   bijection) and no underflow.
+
+  Impossible classes (logits -inf): with the same classes impossible under
+  `p` and `q`, the KL is the one of the distributions over the possible
+  classes alone; where the sets differ, `p` and `q` live on different faces
+  of the simplex and the KL is `+inf`.
 
   This is the KL term of the relaxed ELBO of Maddison et al. (2017). It is
   *not* the KL between the discrete distributions (`categorical_kl`): it is
@@ -169,10 +178,18 @@ def monte_carlo_relaxed_kl(p, q, sample_size, seed=None, name=None):
 
 def _discrete(distribution):
   """The discrete distribution that `distribution` relaxes: Categorical for a
-  vector event (GumbelSoftmax, ExpRelaxed), Bernoulli for a scalar one."""
+  vector event (GumbelSoftmax, ExpRelaxed), Bernoulli for a scalar one.
+
+  The Bernoulli is written as the two-class Categorical with log-probs
+  `[log_sigmoid(-l), log_sigmoid(l)]`: the same KL values, but at `l = +-inf`
+  (probability 1 or 0) TFP's Bernoulli KL has a NaN gradient, where this one
+  has the gradient 0 (d log_sigmoid(l) / dl = sigmoid(-l) = 0 at +inf, and
+  the -inf coordinate has weight 0).
+  """
   logits = distribution.logits_parameter()
   if distribution.event_shape.rank == 0:
-    return tfd.Bernoulli(logits=logits)
+    return tfd.Categorical(logits=tf.stack(
+        [tf.math.log_sigmoid(-logits), tf.math.log_sigmoid(logits)], axis=-1))
   return tfd.Categorical(logits=logits)
 
 
@@ -191,12 +208,22 @@ def categorical_kl(p, q, name=None):
   Computed by `tfd.kl_divergence`, so it is exact, differentiable and
   deterministic.
 
+  Impossible classes (logits -inf, probs 0) are handled as TFP's
+  `tfd.kl_divergence(Categorical, Categorical)` does: a class with
+  `pi_p,k = 0` contributes 0 (`0 log 0 = 0`) and gets a gradient of exactly
+  0, and the KL is `+inf` if `pi_q,k = 0 < pi_p,k` for some class. Likewise
+  for the binary relaxations at logits `+-inf` (probability 1 or 0), whose
+  gradients are finite, not NaN as with TFP's Bernoulli KL.
+
   #### Examples
 
   ```python
   p = tfg.GumbelSoftmax(0.5, logits=[0., 1., 2.])
   q = tfg.GumbelSoftmax(2.0, probs=[0.2, 0.3, 0.5])
   tfg.categorical_kl(p, q)
+  # Class 0 impossible under p: it contributes 0; under q only: +inf.
+  masked = tfg.GumbelSoftmax(0.5, logits=[-float("inf"), 1., 2.])
+  tfg.categorical_kl(masked, q), tfg.categorical_kl(q, masked)
   ```
 
   Args:

@@ -247,9 +247,12 @@ def test_float32_outputs_are_finite_for_any_finite_input(
     (dict(temperature=0., logits=[1., 2.]), "`temperature` must be positive"),
     (dict(temperature=-1., logits=[1., 2.]), "`temperature` must be positive"),
     (dict(temperature=np.inf, logits=[1., 2.]), "`temperature` must be finite"),
-    (dict(temperature=1., logits=[1., np.nan]), "`logits` must be finite"),
-    (dict(temperature=1., logits=[1., np.inf]), "`logits` must be finite"),
-    (dict(temperature=1., probs=[-0.1, 1.1]), "`probs` must be non-negative"),
+    (dict(temperature=1., logits=[1., np.nan]), "`logits` must not be NaN"),
+    (dict(temperature=1., logits=[1., np.inf]), "`logits` must be finite or -inf"),
+    (dict(temperature=1., logits=[-np.inf, -np.inf]),
+     "`logits` must leave at least one possible class"),
+    (dict(temperature=1., probs=[-0.1, 1.1]),
+     "`probs` has components less than 0"),
     (dict(temperature=1., probs=[0.3, 0.3]), "`probs` must sum to 1"),
 ])
 def test_bad_parameter_values_raise(cls, kwargs, match):

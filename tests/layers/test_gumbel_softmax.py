@@ -26,7 +26,7 @@ LAYERS = {"softmax": tfg.layers.GumbelSoftmax,
           "sigmoid": tfg.layers.GumbelSigmoid}
 # Layer dtype policy -> output dtype.
 POLICIES = {"float32": tf.float32, "float64": tf.float64,
-            "mixed_float16": tf.float16}
+            "mixed_float16": tf.float16, "mixed_bfloat16": tf.bfloat16}
 P_MIN = 1e-3
 
 
@@ -328,6 +328,8 @@ def test_mirrored_strategy_on_two_cpus():
     ("softmax", True, "gumbel_rao", "float32"),
     ("softmax", True, "reinmax", "float32"),
     ("softmax", False, "st", "mixed_float16"),
+    ("softmax", True, "reinmax", "mixed_bfloat16"),
+    ("sigmoid", False, "st", "mixed_bfloat16"),
     ("sigmoid", False, "st", "float32"),
     ("sigmoid", True, "st", "mixed_float16"),
 ])

@@ -71,6 +71,28 @@ class LogSpaceRelaxation(tfd.AutoCompositeTensorDistribution):
     with self._name_and_control_scope(name or "probs_parameter"):
       return self._probs_parameter_no_checks()
 
+  def _compute_parameters(self):
+    """`(temperature, logits)` as Tensors of `_params.compute_dtype`."""
+    dtype = _params.compute_dtype(self.dtype)
+    return (tf.cast(tf.convert_to_tensor(self._temperature), dtype),
+            tf.cast(self._logits_parameter_no_checks(), dtype))
+
+  def _sample_n(self, n, seed=None, computed=False, **kwargs):
+    """Samples, rounded to the distribution's dtype unless `computed`.
+
+    `computed=True` is for the push-forward classes, which transform the
+    sample in the compute dtype and round once.
+    """
+    y = self._sample_computed(n, seed, **kwargs)
+    return y if computed else self._rounded(y)
+
+  def _log_prob(self, y):
+    return self._rounded(self._log_prob_computed(y))
+
+  def _rounded(self, value):
+    """`value`, computed in the compute dtype, rounded to the dtype."""
+    return tf.cast(value, self.dtype)
+
   def _parameter_control_dependencies(self, is_init):
     return _params.parameter_assertions(
         self._temperature, self._logits, self._probs, is_init=is_init,

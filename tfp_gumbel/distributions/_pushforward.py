@@ -6,7 +6,9 @@
 need the same two things from `tfd.TransformedDistribution`:
 
 - `log_prob` first clamps its point into the representable interior of the
-  support (`_clamp`), where float rounding put a sample on the boundary;
+  support, where float rounding put a sample on the boundary (but not where
+  the parameters put all the mass on the boundary: an impossible class of
+  GumbelSoftmax, probs 0 or 1 of GumbelSigmoid);
 - in eager mode the generic machinery costs more than the math: each public
   bijector call is ~1 ms (caching, name scopes, event-shape bookkeeping) and
   the base distribution's public `sample` repeats the outer one's work. With
@@ -17,19 +19,28 @@ need the same two things from `tfd.TransformedDistribution`:
       log_prob(x):      base.log_prob(y) + sum ildj(x'), y = f^-1(x'), x' = clamp(x)
       sample_and_lp:    x = f(y), base.log_prob(y) - sum fldj(y)
 
+  where the sums leave out the coordinates that the parameters fix (an
+  impossible class, a degenerate Bernoulli), which are no part of the
+  density: the push-forward is the one of the remaining coordinates.
+
   which is exactly what TransformedDistribution computes for a bijector of
   minimum event rank 0 and a base whose batch shape is the full batch shape
   (both true here, by construction). The subclass computes y and sum ildj
   together (`_inverse_and_ildj`), sharing their logs: eagerly nothing is
   shared unless written so. For the same reason GumbelSoftmax samples
-  softmax(z) rather than exp(log_softmax(z)). With `validate_args=True` every
-  call goes through TransformedDistribution's public path, with all its checks.
+  softmax(z) rather than exp(log_softmax(z)). With `validate_args=True`
+  sampling goes through TransformedDistribution's public path, with all its
+  checks, and the densities call the base's public `log_prob`, with its checks
+  of the point (TFP's own path would add the log-det-Jacobian of the fixed
+  coordinates, which is infinite).
 """
 
 import functools
 
 import tensorflow as tf
 import tensorflow_probability as tfp
+
+from tfp_gumbel import _params
 
 tfd = tfp.distributions
 
@@ -51,9 +62,10 @@ class ClampedPushforward(tfd.TransformedDistribution):
   """`_BASE(...)` pushed through the elementwise `_BIJECTOR()`; see module doc.
 
   Subclasses set `_BASE` (a `LogSpaceRelaxation` class) and `_BIJECTOR` (a
-  bijector class), pass their own `parameters`, and define `_clamp(x)`, the
-  point at which a sample `x` is evaluated, and `_inverse_and_ildj(x)`, the
-  bijector's inverse at `x` and its log-det-Jacobian summed over the event.
+  bijector class), pass their own `parameters`, and define
+  `_inverse_and_ildj(x)`, the bijector's inverse at the clamped `x` and its
+  log-det-Jacobian summed over the event, and `_fldj(y)`, the summed forward
+  log-det-Jacobian at a sample `y` of the base.
   """
 
   _BASE = None
@@ -94,10 +106,10 @@ class ClampedPushforward(tfd.TransformedDistribution):
     """Probabilities, computed from `logits` if that is what was given."""
     return self.distribution.probs_parameter(name)
 
-  def _clamp(self, x):
+  def _inverse_and_ildj(self, x):
     raise NotImplementedError
 
-  def _inverse_and_ildj(self, x):
+  def _fldj(self, y):
     raise NotImplementedError
 
   def _sum_event(self, value):
@@ -109,6 +121,18 @@ class ClampedPushforward(tfd.TransformedDistribution):
       return value
     return tf.reduce_sum(value, axis=list(range(-ndims, 0)))
 
+  def _computed(self, x):
+    """`x` in the compute dtype (float32 for float16 and bfloat16)."""
+    return tf.cast(x, _params.compute_dtype(self.dtype))
+
+  def _base_log_prob(self, y):
+    """The base's log_prob at `y`, in the compute dtype; under
+    `validate_args` through its public method, with its checks of `y`."""
+    if self.validate_args:
+      return self._computed(self.distribution.log_prob(
+          tf.cast(y, self.dtype)))
+    return self.distribution._log_prob_computed(y)  # pylint: disable=protected-access
+
   def _call_sample_n(self, sample_shape, seed, **kwargs):
     if self.validate_args or kwargs:
       return super()._call_sample_n(sample_shape, seed, **kwargs)
@@ -116,26 +140,26 @@ class ClampedPushforward(tfd.TransformedDistribution):
 
   def _pushed_sample(self, sample_shape, seed):
     """f(base sample); a subclass may compute it in fewer ops."""
-    y = self.distribution._call_sample_n(sample_shape, seed)  # pylint: disable=protected-access
-    return self.bijector._forward(y)  # pylint: disable=protected-access
+    y = self.distribution._call_sample_n(sample_shape, seed, computed=True)  # pylint: disable=protected-access
+    return tf.cast(self.bijector._forward(y), self.dtype)  # pylint: disable=protected-access
 
   def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
-    if self.validate_args or kwargs:
+    if kwargs:
       return super()._sample_and_log_prob(sample_shape, seed, **kwargs)
     base = self.distribution
-    y = base._call_sample_n(sample_shape, seed)  # pylint: disable=protected-access
-    return self.bijector._forward(y), self._base_log_prob_minus_fldj(y)  # pylint: disable=protected-access
+    if self.validate_args:
+      y = self._computed(base.sample(sample_shape, seed=seed))
+    else:
+      y = base._call_sample_n(sample_shape, seed, computed=True)  # pylint: disable=protected-access
+    # Both in the compute dtype, each rounded once.
+    return (tf.cast(self.bijector._forward(y), self.dtype),  # pylint: disable=protected-access
+            tf.cast(self._base_log_prob(y) - self._fldj(y), self.dtype))
 
   def _log_prob(self, x, **kwargs):
-    x = self._clamp(x)
-    if self.validate_args or kwargs:
+    if kwargs:
       return super()._log_prob(x, **kwargs)
-    y, ildj = self._inverse_and_ildj(x)
-    return self.distribution._log_prob(y) + ildj  # pylint: disable=protected-access
-
-  def _base_log_prob_minus_fldj(self, y):
-    return (self.distribution._log_prob(y)  # pylint: disable=protected-access
-            - self._sum_event(self.bijector._forward_log_det_jacobian(y)))  # pylint: disable=protected-access
+    y, ildj = self._inverse_and_ildj(self._computed(x))
+    return tf.cast(self._base_log_prob(y) + ildj, self.dtype)
 
   def _prob(self, x, **kwargs):
     return tf.exp(self._log_prob(x, **kwargs))

@@ -61,6 +61,27 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
   shift of `y`, so rounding of `logsumexp(y)` does not move it, and it is
   evaluated as `sum(log_softmax(logits - t y))`, which never overflows.
 
+  #### Impossible classes
+
+  A class with `logits = -inf` (`probs = 0`) is impossible: it is no part of
+  the event. Samples are exactly -inf there (0 for `tfg.GumbelSoftmax`), so
+  their argmax never picks it, and `log_prob` is the density of the same
+  family over the K' possible classes (K' may differ between batch members),
+  at the possible coordinates: replace K by K' in the formula above and sum
+  over the possible k only. A point with mass on an impossible class
+  (`y_k > -inf` there) is outside the support: `log_prob = -inf`, never NaN.
+  Gradients with respect to the impossible logits are exactly 0. With one
+  possible class (K' = 1) the law is a point mass at that vertex, and
+  `log_prob` there is 0 (the density with respect to counting measure on
+  that 0-dimensional face). With none, `validate_args=True` raises; without
+  it, samples and `log_prob` are NaN for that batch member (TFP's
+  `allow_nan_stats` convention). This is the way to mask actions or tokens.
+
+  A very negative but finite logit (say -1e9) is a *possible* class, only a
+  very unlikely one: it stays in the event, samples are tiny but positive
+  there, and `log_prob` carries the huge logit gap (about -1e9 for the own
+  samples of `logits=[-1e9, 0, 1, 2]`). Use -inf to forbid a class.
+
   #### Examples
 
   ```python
@@ -69,6 +90,8 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
   y, lp = d.experimental_sample_and_log_prob(1000, seed=(1, 2))
   x = tf.exp(y)                      # points on the simplex
   tf.argmax(y, axis=-1)              # exactly Categorical([.1, .2, .5, .2])
+  masked = tfg.ExpRelaxedGumbelSoftmax(0.5, logits=[-np.inf, 0., 1.])
+  masked.log_prob(masked.sample(3, seed=(1, 2)))   # finite: a 2-class law
   ```
 
   #### References
@@ -93,16 +116,23 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
     Args:
       temperature: positive float Tensor (or Variable, or DeferredTensor) whose
         shape broadcasts with `logits[..., 0]`.
-      logits: float Tensor `[..., K]` of unnormalized log-probabilities.
-      probs: float Tensor `[..., K]` of probabilities (on the simplex).
-        Exactly one of `logits` and `probs`.
+      logits: float Tensor `[..., K]` of unnormalized log-probabilities; -inf
+        marks an impossible class (see "Impossible classes"). Python numbers
+        are converted to the dtype (as in TFP).
+      probs: float Tensor `[..., K]` of probabilities (on the simplex); 0
+        marks an impossible class. Exactly one of `logits` and `probs`.
       validate_args: check parameter values (and sample values in `log_prob`).
       allow_nan_stats: TFP's convention for undefined statistics.
       name: name scope of the ops.
 
     Raises:
-      ValueError: both or neither of `logits`/`probs`; a scalar `logits`.
-      TypeError: integer or mismatched dtypes.
+      ValueError: both or neither of `logits`/`probs`; a scalar `logits`, or
+        one with no class.
+      TypeError: an integer Tensor as a parameter (Python integers are
+        converted, as in TFP), or parameters of different dtypes.
+      InvalidArgumentError: under `validate_args`, a bad parameter value or
+        `log_prob` argument; the message contains TFP's text for the same
+        check.
     """
     parameters = dict(locals())
     super().__init__(temperature, logits, probs, validate_args,
@@ -114,7 +144,8 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
 
   def _logits_parameter_no_checks(self):
     if self._logits is None:
-      return tf.math.log(self._probs)
+      # A zero probability is an impossible class, logit -inf.
+      return _params.safe_log(tf.convert_to_tensor(self._probs))
     return tf.convert_to_tensor(self._logits)
 
   def _probs_parameter_no_checks(self):
@@ -132,25 +163,36 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
     param = self._logits if self._logits is not None else self._probs
     return tf.shape(param)[-1:]
 
-  def _sample_n(self, n, seed=None, on_simplex=False):
+  def _sample_computed(self, n, seed=None, on_simplex=False):
     # `on_simplex=True` is for tfg.GumbelSoftmax: the exp of the sample, as
     # softmax(z) in one op instead of exp(log_softmax(z)) in two (half the
     # time at 100 x 10^5 in eager mode and tf.function: 12 vs 28 ms).
-    temperature = tf.expand_dims(tf.convert_to_tensor(self._temperature), -1)
-    logits = self._logits_parameter_no_checks()
+    temperature, logits = self._compute_parameters()
+    temperature = tf.expand_dims(temperature, -1)
+    dtype = logits.dtype
+    possible = _params.possible_or_none(logits)
     gumbel = _noise.gumbel(
-        _params.sample_shape(n, logits, temperature), seed, self.dtype)
+        _params.sample_shape(n, logits, temperature), seed, dtype)
+    if possible is not None:
+      # (-inf + g) / t is the right score but its gradient with respect to t
+      # is -inf * 0 = NaN: score the impossible classes as 0, then add -inf.
+      logits = tf.where(possible, logits, tf.zeros([], dtype))
     scores = _params.divide_by_temperature(logits + gumbel, temperature)
+    if possible is not None:
+      scores += _params.impossible_bias(possible, dtype)
     return tf.math.softmax(scores) if on_simplex else tf.math.log_softmax(scores)
 
-  def _log_prob(self, y):
-    temperature = tf.convert_to_tensor(self._temperature)
-    logits = self._logits_parameter_no_checks()
+  def _log_prob_computed(self, y):
+    temperature, logits = self._compute_parameters()
+    y = tf.cast(y, logits.dtype)
+    possible = _params.possible_or_none(logits)
+    if possible is not None:
+      return self._masked_log_prob(y, temperature, logits, possible)
     # K as a Python number when static: eagerly, slicing a shape tensor (and
     # `t[..., None]`) cost more than the rest of a small log_prob.
     num_classes = logits.shape[-1]
     if num_classes is None:
-      num_classes = tf.cast(tf.shape(logits)[-1], self.dtype)
+      num_classes = tf.cast(tf.shape(logits)[-1], logits.dtype)
       log_normalizer = tf.math.lgamma(num_classes)
     else:
       log_normalizer = math.lgamma(num_classes)
@@ -160,6 +202,33 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
     return (log_normalizer
             + (num_classes - 1.) * tf.math.log(temperature)
             + tf.reduce_sum(tf.math.log_softmax(z), axis=-1))
+
+  def _masked_log_prob(self, y, temperature, logits, possible):
+    """The density of the K'-class family at the possible coordinates of `y`.
+
+    K' (the number of possible classes) may differ between batch members. A
+    point with mass on an impossible class (`y_k > -inf` there) is outside
+    the support: -inf. For K' = 1 the law is a point mass and the value is
+    0 (see the class docstring). Impossible coordinates are replaced by 0
+    before any arithmetic, so neither `-inf - t * (-inf)` nor `0 * inf`
+    reaches the value or the gradient.
+    """
+    dtype = logits.dtype
+    zero = tf.zeros([], dtype)
+    num_possible = tf.reduce_sum(tf.cast(possible, dtype), axis=-1)
+    z = (tf.where(possible, logits, zero)
+         - tf.expand_dims(temperature, -1) * tf.where(possible, y, zero)
+         + _params.impossible_bias(possible, dtype))
+    log_prob = (tf.math.lgamma(num_possible)
+                + (num_possible - 1.) * tf.math.log(temperature)
+                + tf.reduce_sum(
+                    tf.where(possible, tf.math.log_softmax(z), zero), axis=-1))
+    on_face = tf.reduce_all(
+        possible | tf.math.equal(y, tf.constant(-np.inf, dtype)), axis=-1)
+    log_prob = tf.where(on_face, log_prob, tf.constant(-np.inf, dtype))
+    # No possible class: no distribution (TFP's allow_nan_stats: NaN).
+    return tf.where(num_possible > 0., log_prob,
+                    tf.constant(np.nan, dtype))
 
   def _mean(self, **kwargs):
     raise NotImplementedError(
@@ -189,10 +258,13 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
     y = tf.convert_to_tensor(y)
     return _params.event_size_assertions(
         y, self._num_classes(), self._event_shape_tensor()[0]) + [
+        tf.debugging.assert_non_positive(
+            y, message=_params.TFP_SAMPLE_RANGE + " (`x` must lie on the "
+                       "log-simplex: found a positive coordinate.)"),
         tf.debugging.assert_less_equal(
             tf.abs(tf.reduce_logsumexp(y, axis=-1)),
             tf.constant(_params.simplex_tolerance(
                 y.dtype, y.shape[-1] or 2**20), y.dtype),
-            message="`x` must lie on the log-simplex: logsumexp(x, axis=-1) "
-                    "must be 0 for ExpRelaxedGumbelSoftmax.")]
-
+            message=_params.TFP_SAMPLE_SUM + " (`x` must lie on the "
+                    "log-simplex: logsumexp(x, axis=-1) must be 0 for "
+                    "ExpRelaxedGumbelSoftmax.)")]

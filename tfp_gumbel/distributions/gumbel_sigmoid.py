@@ -26,6 +26,27 @@ def binary_parameter_properties(dtype):
           is_preferred=False))
 
 
+def _degenerate_or_none(logits):
+  """Mask of the batch members with probs 0 or 1 (log-odds -inf or +inf), or
+  None when there is known to be none (eagerly, or for constant logits)."""
+  degenerate = tf.math.is_inf(logits)
+  value = tf.get_static_value(degenerate)
+  if value is not None and not np.any(value):
+    return None
+  return degenerate
+
+
+def _logit(x):
+  """log(x) - log1p(-x), -inf at 0 and +inf at 1 with a zero gradient there
+  (the derivative of the logs is infinite at 0 and 1, and would meet a zero
+  upstream gradient: NaN)."""
+  interior = (x > 0.) & (x < 1.)
+  safe = tf.where(interior, x, tf.constant(0.5, x.dtype))
+  inf = tf.constant(np.inf, x.dtype)
+  return tf.where(interior, tf.math.log(safe) - tf.math.log1p(-safe),
+                  tf.where(x <= 0., -inf, inf))
+
+
 def log_sigmoid_pair(x):
   """`log sigmoid(x) + log sigmoid(-x)`, i.e. `-softplus(x) - softplus(-x)`.
 
@@ -122,8 +143,15 @@ class LogitGumbelSigmoid(_log_space.LogSpaceRelaxation):
 
   def _logits_parameter_no_checks(self):
     if self._logits is None:
+      # probs 0 and 1 are log-odds -inf and +inf, with a zero (not
+      # 0 * inf = NaN) gradient from safe_log and its log1p counterpart.
       probs = tf.convert_to_tensor(self._probs)
-      return tf.math.log(probs) - tf.math.log1p(-probs)
+      below_one = probs < 1.
+      log1m_probs = tf.where(
+          below_one,
+          tf.math.log1p(-tf.where(below_one, probs, tf.zeros_like(probs))),
+          tf.constant(-np.inf, self.dtype))
+      return _params.safe_log(probs) - log1m_probs
     return tf.convert_to_tensor(self._logits)
 
   def _probs_parameter_no_checks(self):
@@ -137,34 +165,91 @@ class LogitGumbelSigmoid(_log_space.LogSpaceRelaxation):
   def _event_shape_tensor(self):
     return tf.constant([], dtype=tf.int32)
 
-  def _sample_n(self, n, seed=None):
-    temperature = tf.convert_to_tensor(self._temperature)
-    logits = self._logits_parameter_no_checks()
+  def _sample_computed(self, n, seed=None):
+    temperature, logits = self._compute_parameters()
+    dtype = logits.dtype
+    degenerate = _degenerate_or_none(logits)
     noise = _noise.logistic(
-        _params.sample_shape(n, logits, temperature), seed, self.dtype)
-    return _params.divide_by_temperature(logits + noise, temperature)
+        _params.sample_shape(n, logits, temperature), seed, dtype)
+    if degenerate is None:
+      return _params.divide_by_temperature(logits + noise, temperature)
+    # The atom itself, without (+-inf + l) / t, whose gradient with respect
+    # to t is inf * 0 = NaN.
+    finite_logits = tf.where(degenerate, tf.zeros([], dtype), logits)
+    return tf.where(
+        degenerate, logits,
+        _params.divide_by_temperature(finite_logits + noise, temperature))
 
   def _centered(self, y):
-    """u = t y - logits: the standard Logistic variable behind `y`."""
-    return (tf.convert_to_tensor(self._temperature) * y
-            - self._logits_parameter_no_checks())
+    """u = t y - logits, the standard Logistic variable behind `y`, the
+    mask of the degenerate (probs 0 or 1) batch members, None if there is
+    known to be none and `y` is known to be finite (the fast path), and `y`,
+    all in the compute dtype.
 
-  def _log_prob(self, y):
-    u = self._centered(y)
-    return (tf.math.log(tf.convert_to_tensor(self._temperature))
-            + log_sigmoid_pair(u))
+    Otherwise u is computed without `t * inf - inf` or `inf * 0` in its value
+    or gradient: it is +-inf where `y` is, and whatever finite value at a
+    degenerate batch member (the callers replace it there).
+    """
+    temperature, logits = self._compute_parameters()
+    dtype = logits.dtype
+    y = tf.cast(y, dtype)
+    degenerate = _degenerate_or_none(logits)
+    y_value = tf.get_static_value(y)
+    if (degenerate is None and y_value is not None
+        and np.isfinite(y_value).all()):
+      return temperature * y - logits, None, y
+    if degenerate is None:
+      degenerate = tf.zeros_like(logits, tf.bool)
+    zero = tf.zeros([], dtype)
+    finite = tf.math.is_finite(y)
+    u = (temperature * tf.where(finite, y, zero)
+         - tf.where(degenerate, zero, logits))
+    return tf.where(finite, u, y), degenerate, y
+
+  def _at_atom(self, value, y, degenerate, relation, if_true, if_false):
+    """`value`, except for a degenerate batch member (all its mass at the
+    atom `logits`, -inf or +inf): `if_true` where `relation(y, atom)`,
+    `if_false` elsewhere."""
+    if degenerate is None:
+      return value
+    atom = tf.cast(self._logits_parameter_no_checks(), value.dtype)
+    return tf.where(
+        degenerate,
+        tf.where(relation(y, atom), tf.constant(if_true, value.dtype),
+                 tf.constant(if_false, value.dtype)),
+        value)
+
+  def _log_prob_computed(self, y):
+    # At a degenerate batch member the density with respect to Lebesgue
+    # measure (TFP's) is a Dirac delta: +inf at the atom, -inf elsewhere.
+    u, degenerate, y = self._centered(y)
+    value = (tf.math.log(self._compute_parameters()[0])
+             + log_sigmoid_pair(u))
+    if degenerate is not None:
+      # No density at y = +-inf (the pair is inf - inf = NaN at u = +inf).
+      value = tf.where(tf.math.is_inf(u), tf.constant(-np.inf, u.dtype),
+                       value)
+    return self._at_atom(value, y, degenerate, tf.math.equal, np.inf, -np.inf)
 
   def _cdf(self, y):
-    return tf.math.sigmoid(self._centered(y))
+    u, degenerate, y = self._centered(y)
+    return self._rounded(self._at_atom(tf.math.sigmoid(u), y, degenerate,
+                                       tf.math.greater_equal, 1., 0.))
 
   def _log_cdf(self, y):
-    return tf.math.log_sigmoid(self._centered(y))
+    u, degenerate, y = self._centered(y)
+    return self._rounded(self._at_atom(tf.math.log_sigmoid(u), y, degenerate,
+                                       tf.math.greater_equal, 0., -np.inf))
 
   def _survival_function(self, y):
-    return tf.math.sigmoid(-self._centered(y))
+    u, degenerate, y = self._centered(y)
+    return self._rounded(self._at_atom(tf.math.sigmoid(-u), y, degenerate,
+                                       tf.math.less, 1., 0.))
 
   def _log_survival_function(self, y):
-    return tf.math.log_sigmoid(-self._centered(y))
+    u, degenerate, y = self._centered(y)
+    return self._rounded(self._at_atom(tf.math.log_sigmoid(-u), y, degenerate,
+                                       tf.math.less, 0., -np.inf))
 
   def _default_event_space_bijector(self):
     return tfb.Identity(validate_args=self.validate_args)
@@ -248,7 +333,9 @@ class GumbelSigmoid(_pushforward.ClampedPushforward):
     Args:
       temperature: positive float Tensor (or Variable, or DeferredTensor) whose
         shape broadcasts with `logits`.
-      logits: float Tensor of log-odds, `log P(x > 1/2) - log P(x < 1/2)`.
+      logits: float Tensor of log-odds, `log P(x > 1/2) - log P(x < 1/2)`;
+        -inf and +inf are probs 0 and 1 (see "probs 0 and 1"). Python
+        numbers are converted to the dtype (as in TFP).
       probs: float Tensor of `P(x > 1/2)`, in [0, 1]. Exactly one of `logits`
         and `probs`.
       validate_args: check parameter values (and sample values in `log_prob`).
@@ -256,8 +343,14 @@ class GumbelSigmoid(_pushforward.ClampedPushforward):
       name: name scope of the ops.
 
     Raises:
-      ValueError: both or neither of `logits`/`probs`.
-      TypeError: integer or mismatched dtypes.
+      ValueError: both or neither of `logits`/`probs` (TFP's
+        `RelaxedBernoulli` does not check this; its categorical classes do,
+        and our message contains their text).
+      TypeError: an integer Tensor as a parameter (Python integers are
+        converted, as in TFP), or parameters of different dtypes.
+      InvalidArgumentError: under `validate_args`, a bad parameter value or
+        `log_prob` argument; the message contains TFP's text for the same
+        check.
     """
     parameters = dict(locals())
     super().__init__(temperature, logits, probs, validate_args,
@@ -267,22 +360,48 @@ class GumbelSigmoid(_pushforward.ClampedPushforward):
   def _parameter_properties(cls, dtype, num_classes=None):
     return binary_parameter_properties(dtype)
 
-  def _clamp(self, x):
+  def _inverse_and_ildj(self, x):
     # Samples rounded to 0 or 1 are read at the last representable point
     # before the boundary (see "Numerics" above); clipping also gives them a
     # zero, not NaN, gradient with respect to x.
     # (Two elementwise ops: tf.clip_by_value adds shape checks that cost more
     # than both in eager mode.)
-    np_dtype = self.dtype.as_numpy_dtype
-    return tf.math.minimum(tf.math.maximum(x, _params.tiny(self.dtype)),
-                           np.nextafter(np_dtype(1), np_dtype(0)))
-
-  def _inverse_and_ildj(self, x):
+    below_one = 1. - float(_params.finfo(self.dtype).epsneg)
+    clamped = tf.math.minimum(tf.math.maximum(x, _params.tiny(self.dtype)),
+                              tf.constant(below_one, x.dtype))
     # logit(x) and -log(x) - log1p(-x) from the same two logs. TFP derives the
     # latter from the forward log-det-Jacobian at logit(x), two more softplus
     # calls for the same value (a sum of same-sign terms: nothing cancels).
-    log_x, log1m_x = tf.math.log(x), tf.math.log1p(-x)
-    return log_x - log1m_x, -log_x - log1m_x
+    log_x, log1m_x = tf.math.log(clamped), tf.math.log1p(-clamped)
+    y, ildj = log_x - log1m_x, -log_x - log1m_x
+    degenerate = _degenerate_or_none(
+        self.distribution._logits_parameter_no_checks())  # pylint: disable=protected-access
+    if degenerate is None:
+      return y, ildj
+    # probs 0 or 1: not clamped, the atom is x = 0 or 1 itself (y = -inf or
+    # +inf), and the Jacobian is no part of a Dirac density.
+    return (tf.where(degenerate, _logit(x), y),
+            tf.where(degenerate, tf.zeros([], x.dtype), ildj))
+
+  def _fldj(self, y):
+    # log sigmoid(y) + log sigmoid(-y); 0 at an atom y = +-inf (see above).
+    return tf.where(tf.math.is_inf(y), tf.zeros([], y.dtype),
+                    log_sigmoid_pair(y))
+
+  # The distribution functions need no clamp (they are 0 / -inf / 1 at
+  # x = 0, as they should be), but TFP's inverse of the sigmoid would give
+  # them a NaN gradient at x = 0 or 1: `_logit` instead.
+  def _cdf(self, x):
+    return self.distribution._cdf(_logit(self._computed(x)))  # pylint: disable=protected-access
+
+  def _log_cdf(self, x):
+    return self.distribution._log_cdf(_logit(self._computed(x)))  # pylint: disable=protected-access
+
+  def _survival_function(self, x):
+    return self.distribution._survival_function(_logit(self._computed(x)))  # pylint: disable=protected-access
+
+  def _log_survival_function(self, x):
+    return self.distribution._log_survival_function(_logit(self._computed(x)))  # pylint: disable=protected-access
 
   def _default_event_space_bijector(self):
     return _Sigmoid(validate_args=self.validate_args)
@@ -294,8 +413,10 @@ class GumbelSigmoid(_pushforward.ClampedPushforward):
     x = tf.convert_to_tensor(x)
     return [
         tf.debugging.assert_non_negative(
-            x, message="`x` must lie in [0, 1]: found a negative value."),
+            x, message="Sample must be non-negative. (`x` must lie in "
+                       "[0, 1]: found a negative value.)"),
         tf.debugging.assert_less_equal(
             x, tf.ones([], x.dtype),
-            message="`x` must lie in [0, 1]: found a value above 1."),
+            message="Sample must be less than or equal to `1`. (`x` must "
+                    "lie in [0, 1]: found a value above 1.)"),
     ]

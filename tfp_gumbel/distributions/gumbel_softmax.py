@@ -1,5 +1,6 @@
 """The Gumbel-Softmax (Concrete) distribution on the probability simplex."""
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -49,6 +50,18 @@ class GumbelSoftmax(_pushforward.ClampedPushforward):
   exact draw, use `experimental_sample_and_log_prob`, which evaluates the
   density at the log-space sample, or model `ExpRelaxedGumbelSoftmax`.
 
+  #### Impossible classes
+
+  `logits = -inf` (`probs = 0`) removes a class from the event: samples are
+  exactly 0 there, argmax never picks it, and `log_prob` is the density of
+  the Concrete law over the K' possible classes on their face of the simplex
+  (the push-forward of the K'-class `ExpRelaxedGumbelSoftmax`; its
+  Jacobian leaves out the impossible coordinates, which are not clamped).
+  A point with mass on an impossible class has `log_prob = -inf`; K' = 1 is
+  a point mass with `log_prob = 0` at its vertex. A finite logit of -1e9 is
+  an unlikely but possible class; -inf forbids it. See
+  `tfg.ExpRelaxedGumbelSoftmax` for the details.
+
   #### Examples
 
   ```python
@@ -58,6 +71,9 @@ class GumbelSoftmax(_pushforward.ClampedPushforward):
   x = d.sample(100, seed=(1, 2))             # [100, 2, 3], rows sum to 1
   loss = -tf.reduce_mean(d.log_prob(x))      # gradients reach t and logits
   d[1:]                                      # batch slicing, as in TFP
+  masked = tfg.GumbelSoftmax(0.5, logits=[[-np.inf, 0., 1.], [0., 1., 2.]])
+  x = masked.sample(4, seed=(1, 2))          # x[:, 0, 0] == 0 exactly
+  masked.log_prob(x)                         # finite
   ```
 
   #### References
@@ -87,22 +103,37 @@ class GumbelSoftmax(_pushforward.ClampedPushforward):
   def _parameter_properties(cls, dtype, num_classes=None):
     return exp_relaxed.categorical_parameter_properties(dtype)
 
-  def _clamp(self, x):
-    # Coordinates that underflowed to 0 are read as the smallest normal float
-    # (see "Numerics" above); tf.maximum also gives them a zero, not NaN,
-    # gradient with respect to x.
-    return tf.maximum(x, _params.tiny(self.dtype))
-
   def _pushed_sample(self, sample_shape, seed):
     # exp(log_softmax(z)) = softmax(z), computed as such.
     return self.distribution._call_sample_n(sample_shape, seed, on_simplex=True)  # pylint: disable=protected-access
 
   def _inverse_and_ildj(self, x):
-    # log(x), and minus its sum: TFP's Exp writes the latter as
-    # (0 - 1) * log(x), an extra N x K pass (under XLA too: 100 x 10^5 log_prob
-    # took 34.8 ms with it and 28.5 ms without, jit_compile=True).
-    y = tf.math.log(x)
-    return y, -tf.reduce_sum(y, axis=-1)
+    # Coordinates that underflowed to 0 are read as the smallest normal float
+    # (see "Numerics" above); tf.maximum also gives them a zero, not NaN,
+    # gradient with respect to x. An impossible class is not clamped: its
+    # coordinate is exactly 0 on the support, log 0 = -inf, which the base
+    # reads as "on the face", and anything else is off the support.
+    possible = _params.possible_or_none(
+        self.distribution._logits_parameter_no_checks())  # pylint: disable=protected-access
+    clamped = tf.maximum(x, tf.constant(_params.tiny(self.dtype), x.dtype))
+    if possible is None:
+      # log(x), and minus its sum: TFP's Exp writes the latter as
+      # (0 - 1) * log(x), an extra N x K pass (under XLA too: 100 x 10^5
+      # log_prob took 34.8 ms with it and 28.5 ms without, jit_compile=True).
+      y = tf.math.log(clamped)
+      return y, -tf.reduce_sum(y, axis=-1)
+    # safe_log: at an impossible class x is usually exactly 0, where the
+    # derivative of log is inf and would meet a zero upstream gradient.
+    y = _params.safe_log(tf.where(possible, clamped, x))
+    return y, -self._fldj(y)
+
+  def _fldj(self, y):
+    # Exp's log-det-Jacobian on the face of the possible classes: the sum of
+    # y over the coordinates that are not -inf (-inf only at an impossible
+    # class on the support).
+    return tf.reduce_sum(
+        tf.where(tf.math.equal(y, tf.constant(-np.inf, y.dtype)),
+                 tf.zeros([], y.dtype), y), axis=-1)
 
   def _default_event_space_bijector(self):
     return tfb.SoftmaxCentered(validate_args=self.validate_args)
@@ -113,14 +144,21 @@ class GumbelSoftmax(_pushforward.ClampedPushforward):
       return []
     x = tf.convert_to_tensor(x)
     base = self.distribution
+    # TFP checks log(x) <= 0, which fails for a negative coordinate (NaN) and
+    # one above 1: the same text for both.
     return _params.event_size_assertions(
         x, base._num_classes(), base._event_shape_tensor()[0]) + [  # pylint: disable=protected-access
             tf.debugging.assert_non_negative(
-                x, message="`x` must lie on the simplex: found a negative "
-                           "coordinate."),
+                x, message=_params.TFP_SAMPLE_RANGE + " (`x` must lie on the "
+                           "simplex: found a negative coordinate.)"),
+            tf.debugging.assert_less_equal(
+                x, tf.ones([], x.dtype),
+                message=_params.TFP_SAMPLE_RANGE + " (`x` must lie on the "
+                        "simplex: found a coordinate above 1.)"),
             tf.debugging.assert_less_equal(
                 tf.abs(tf.reduce_sum(x, axis=-1) - 1.),
                 tf.constant(_params.simplex_tolerance(
                     x.dtype, x.shape[-1] or 2**20), x.dtype),
-                message="`x` must lie on the simplex: its coordinates must "
-                        "sum to 1 along the last axis.")]
+                message=_params.TFP_SAMPLE_SUM + " (`x` must lie on the "
+                        "simplex: its coordinates must sum to 1 along the "
+                        "last axis.)")]

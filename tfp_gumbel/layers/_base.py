@@ -14,7 +14,19 @@ inference modes, and the config. A family's layer subclasses
     _mode(params)                             deterministic hard choice
     _probs(params)                            deterministic soft output
 
-and may add losses in `_add_losses(params)`.
+and may add losses in `_add_losses(params, mask)`.
+
+Two masks, both handled here for every family:
+
+* `class_mask` (a `call` argument, boolean, broadcastable to the parameters,
+  False = impossible): the parameters are set to -inf there with a `where`
+  (never arithmetic) before any hook sees them, so a masked class is absent
+  from every output (soft, hard, "mode", "probs") and gets a gradient of 0.
+  For a binary family a masked unit is forced off (logit -inf, output 0).
+* Keras's own `mask` (e.g. from `Embedding(mask_zero=True)`; the shape of the
+  parameters without the class axis): the layer propagates it
+  (`supports_masking`) and hands it to `_add_losses`, where masked timesteps
+  contribute nothing.
 """
 
 import math
@@ -92,6 +104,8 @@ class RelaxationLayer(keras.layers.Layer):
     self.seed = seed
     self.seed_generator = keras.random.SeedGenerator(seed)
     self.log_temperature = None
+    # Keras's timestep mask passes through unchanged (compute_mask returns it).
+    self.supports_masking = True
 
   def build(self, input_shape):
     # The weight is log(t): exp keeps every optimizer step positive, and a
@@ -119,10 +133,35 @@ class RelaxationLayer(keras.layers.Layer):
     dtype = tf.as_dtype(self.compute_dtype)
     return tf.float64 if dtype == tf.float64 else tf.float32
 
-  def call(self, inputs, training=None):
+  def call(self, inputs, training=None, class_mask=None, mask=None):
+    """The layer's output for the parameters `inputs`.
+
+    Args:
+      inputs: float Tensor of parameters (logits), classes on the last axis.
+      training: True for samples; False or None for the `inference` output.
+      class_mask: optional boolean Tensor broadcastable to `inputs`; False
+        marks an impossible class (a unit forced off, for a binary layer).
+      mask: Keras's timestep mask, the shape of `inputs` without the last
+        axis; passed on unchanged, and no loss from the masked steps.
+
+    Returns:
+      A Tensor of the shape of `inputs`, in the layer's compute dtype.
+
+    #### Example
+
+    ```python
+    layer = tfg.layers.GumbelSoftmax(0.5)
+    layer(tf.zeros([2, 3]), training=True, class_mask=[True, False, True])
+    ```
+    """
     dtype = self._work_dtype()
     params = tf.cast(inputs, dtype)
-    self._add_losses(params)
+    if class_mask is not None:
+      # Broadcast *to* the parameters: a mask may not enlarge the output.
+      class_mask = tf.broadcast_to(tf.cast(class_mask, tf.bool),
+                                   tf.shape(params))
+      params = tf.where(class_mask, params, tf.constant(-np.inf, dtype))
+    self._add_losses(params, mask)
     if training or self.inference == "sample":
       temperature = tf.cast(self.temperature, dtype)
       seed = stateless_seed(self.seed_generator)
@@ -136,9 +175,10 @@ class RelaxationLayer(keras.layers.Layer):
       outputs = self._probs(params)
     return tf.cast(outputs, self.compute_dtype)
 
-  def _add_losses(self, params):
-    """Adds the layer's own losses (none by default)."""
-    del params
+  def _add_losses(self, params, mask):
+    """Adds the layer's own losses (none by default); `mask` is Keras's
+    timestep mask or None."""
+    del params, mask
 
   def _soft_sample(self, params, temperature, seed):
     raise NotImplementedError

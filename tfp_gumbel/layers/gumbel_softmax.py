@@ -52,16 +52,35 @@ class _GumbelLayer(_base.RelaxationLayer):
   def _soft_sample(self, logits, temperature, seed):
     return self._DISTRIBUTION(temperature, logits=logits).sample(seed=seed)
 
-  def _add_losses(self, logits):
+  def _add_losses(self, logits, mask):
     if self.kl_weight > 0:
-      self.add_loss(self.kl_weight * self._kl_loss(logits))
+      self.add_loss(self.kl_weight * self._kl_loss(logits, mask))
 
-  def _kl_loss(self, logits):
+  def _kl_loss(self, logits, mask=None):
     """KL(q(.|logits) || prior), summed over the latent variables and averaged
-    over the batch (the first axis), the ELBO's term for a VAE."""
+    over the batch (the first axis), the ELBO's term for a VAE.
+
+    Infinite logits (masked classes, units forced off) restrict the prior to
+    the outcomes still possible, renormalised: the prior gets the same
+    infinite logit, so the KL is the one of the possible outcomes alone.
+    A timestep masked out by `mask` contributes exactly 0: its logits and the
+    prior's are both replaced by 0 (two equal laws), which also keeps a
+    padded step whose classes are all masked from giving a NaN KL or
+    gradient. The sum over latents is not rescaled: an all-True mask gives
+    the unmasked value, and a padded sequence the KL of its real steps.
+    """
     prior_logits = (tf.zeros_like(logits) if self.prior_logits is None else
                     tf.broadcast_to(tf.constant(self.prior_logits, logits.dtype),
                                     tf.shape(logits)))
+    prior_logits = tf.where(tf.math.is_inf(logits), logits, prior_logits)
+    if mask is not None:
+      mask = tf.cast(mask, tf.bool)
+      mask = tf.reshape(mask, tf.concat(
+          [tf.shape(mask), tf.ones([logits.shape.rank - mask.shape.rank],
+                                   tf.int32)], axis=0))
+      zero = tf.zeros([], logits.dtype)
+      logits = tf.where(mask, logits, zero)
+      prior_logits = tf.where(mask, prior_logits, zero)
     # The exact KL of the discrete variables: it ignores the temperature.
     one = tf.ones([], logits.dtype)
     kl = monte_carlo.categorical_kl(self._DISTRIBUTION(one, logits=logits),
@@ -128,18 +147,43 @@ class GumbelSoftmax(_GumbelLayer):
   term of a categorical VAE, Jang et al. 2017); the prior is uniform unless
   `prior_logits` is given.
 
+  #### Masks
+
+  `layer(logits, class_mask=m)` forbids classes: `m` is boolean,
+  broadcastable to `logits`, False = impossible. The logits are set to -inf
+  there (with a `where`), so a masked class is never picked by a hard sample
+  (every estimator) or by `inference="mode"`, is exactly 0 in soft samples
+  and in `inference="probs"`, and gets a gradient of 0. In the KL term the
+  prior is restricted to the possible classes and renormalised (what
+  `Categorical(prior_logits)` conditioned on the allowed classes gives), so
+  the mask itself costs no KL. Logits that are already -inf are treated the
+  same way. Each row needs at least one possible class.
+
+  Keras's timestep `mask` (shape of `logits` without the class axis, e.g.
+  from `Embedding(mask_zero=True)`) is propagated to the next layer, and
+  masked timesteps contribute exactly 0 to the KL term; the sum over the
+  other latents is not rescaled (an all-True mask gives the unmasked value).
+
   #### Examples
 
   ```python
-  import keras, tfp_gumbel as tfg
+  import keras, numpy as np, tfp_gumbel as tfg
   model = keras.Sequential([
       keras.Input([784]),
       keras.layers.Dense(30 * 10), keras.layers.Reshape([30, 10]),
       tfg.layers.GumbelSoftmax(temperature=1.0, kl_weight=1.0),
       keras.layers.Flatten(), keras.layers.Dense(784, "sigmoid")])
   model.compile("adam", "binary_crossentropy")   # + the KL term: an ELBO
-  model.fit(x, x, callbacks=[tfg.layers.TemperatureAnnealing(rate=1e-4)])
-  model.predict(x)      # the latent codes are one-hot (argmax) at inference
+  x = np.random.RandomState(0).uniform(size=[64, 784]).astype("float32")
+  model.fit(x, x, verbose=0,
+            callbacks=[tfg.layers.TemperatureAnnealing(rate=1e-4)])
+  model.predict(x, verbose=0)   # the latent codes are one-hot at inference
+
+  # Forbidden actions: class_mask False = impossible.
+  layer = tfg.layers.GumbelSoftmax(0.5, hard=True)
+  actions = layer(tf.zeros([2, 4]), training=True,
+                  class_mask=[[True, True, False, True],
+                              [False, True, True, False]])
   ```
 
   #### References
@@ -179,6 +223,14 @@ class GumbelSigmoid(_GumbelLayer):
   `estimator` is `"st"` only and `prior_logits` is one float (the prior logit
   of every variable; 0, i.e. p = 1/2, if None).
 
+  Masks: `class_mask` (boolean, broadcastable to `logits`) forces the units
+  where it is False off: their logit becomes -inf, every output there is
+  exactly 0 (soft, hard, "mode", "probs"), their gradient 0, and they add
+  nothing to the KL term (a unit that cannot be on is no latent variable;
+  the prior restricted to "off" is the same point mass). Keras's timestep
+  `mask` (shape of `logits` without the last axis) is propagated, and masked
+  timesteps contribute nothing to the KL term, as in `GumbelSoftmax`.
+
   #### Mathematical details
 
   ```none
@@ -194,6 +246,9 @@ class GumbelSigmoid(_GumbelLayer):
   import keras, tfp_gumbel as tfg
   gates = tfg.layers.GumbelSigmoid(temperature=0.5, hard=True)
   y = gates(tf.zeros([4, 16]), training=True)   # 0/1 entries, p = 1/2
+  # The first 8 gates of every row forced off:
+  y = gates(tf.zeros([4, 16]), training=True,
+            class_mask=tf.range(16) >= 8)
   ```
 
   #### References
