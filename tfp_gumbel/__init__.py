@@ -9,6 +9,7 @@ Import it as `tfg`, next to `tfd`:
 from tfp_gumbel.distributions import ExpRelaxedGumbelSoftmax
 from tfp_gumbel.distributions import GumbelSoftmax
 from tfp_gumbel.distributions import GumbelSigmoid
+from tfp_gumbel.distributions import RelaxedTopK
 from tfp_gumbel import estimators
 from tfp_gumbel import layers
 from tfp_gumbel.monte_carlo import categorical_kl, monte_carlo_entropy, monte_carlo_relaxed_kl
@@ -19,6 +20,7 @@ __all__ = [
     "ExpRelaxedGumbelSoftmax",
     "GumbelSigmoid",
     "GumbelSoftmax",
+    "RelaxedTopK",
     "categorical_kl",
     "estimators",
     "layers",

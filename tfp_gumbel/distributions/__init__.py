@@ -3,5 +3,7 @@
 from tfp_gumbel.distributions.exp_relaxed_gumbel_softmax import ExpRelaxedGumbelSoftmax
 from tfp_gumbel.distributions.gumbel_softmax import GumbelSoftmax
 from tfp_gumbel.distributions.gumbel_sigmoid import GumbelSigmoid
+from tfp_gumbel.distributions.relaxed_top_k import RelaxedTopK
 
-__all__ = ["ExpRelaxedGumbelSoftmax", "GumbelSigmoid", "GumbelSoftmax"]
+__all__ = ["ExpRelaxedGumbelSoftmax", "GumbelSigmoid", "GumbelSoftmax",
+           "RelaxedTopK"]
