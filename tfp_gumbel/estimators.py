@@ -38,6 +38,7 @@ import tensorflow_probability as tfp
 
 from tfp_gumbel import _noise
 from tfp_gumbel import _params
+from tfp_gumbel.distributions import relaxed_top_k
 
 __all__ = [
     "conditional_gumbel",
@@ -47,6 +48,7 @@ __all__ = [
     "gumbel_softmax_st",
     "reinmax",
     "straight_through",
+    "top_k_st",
 ]
 
 
@@ -335,3 +337,47 @@ def get(name):
     raise ValueError(
         f"Unknown estimator {name!r}; valid choices are "
         f"{', '.join(repr(k) for k in _ESTIMATORS)}.") from None
+
+
+# -- Subsets (issue 12) -------------------------------------------------------
+
+
+def top_k_st(logits, k, temperature, seed=None):
+  """Straight-through relaxed top-k: exact k-hot samples (Xie & Ermon 2019).
+
+  The forward value is the k-hot vector of the `k` largest perturbed logits
+  `logits + g` (Gumbel-top-k: the first `k` items of a
+  `tfd.PlackettLuce(softmax(logits))` permutation, i.e. `k` classes drawn
+  without replacement); the gradient is that of `tfg.RelaxedTopK`'s relaxed
+  sample with the same noise `g`. Classes with `logits = -inf` are never
+  chosen (at most the number of finite logits may be asked for).
+
+  Args:
+    logits: float Tensor `[..., K]`.
+    k: Python int (or scalar int Tensor), `1 <= k <= K`.
+    temperature: positive float Tensor broadcasting with `logits[..., 0]`.
+    seed: TFP seed.
+
+  Returns:
+    k-hot Tensor (exactly k ones) of the dtype of `logits`.
+
+  #### Example
+
+  ```python
+  logits = tf.Variable([[0., 1., 2., -1., 0.5]])
+  with tf.GradientTape() as tape:
+    mask = tfg.estimators.top_k_st(logits, 2, 0.5, seed=(1, 2))
+    loss = tf.reduce_sum(mask * [1., -1., 3., 0., 2.])
+  tape.gradient(loss, logits)
+  ```
+  """
+  logits, temperature = _prepare(logits, temperature, categorical=True)
+  _, perturbed = _gumbel_perturbed(logits, temperature, seed)
+  # The forward set is the top k of the perturbed logits themselves, not of
+  # the relaxed sample, whose coordinates round together at small t.
+  indices = tf.math.top_k(perturbed, k=k, sorted=False).indices
+  hard = tf.reduce_max(
+      tf.one_hot(indices, tf.shape(perturbed)[-1], dtype=logits.dtype),
+      axis=-2)
+  return _replace_gradient(
+      hard, relaxed_top_k.relaxed_top_k(perturbed, k, temperature))
