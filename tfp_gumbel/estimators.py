@@ -375,9 +375,6 @@ def top_k_st(logits, k, temperature, seed=None):
   _, perturbed = _gumbel_perturbed(logits, temperature, seed)
   # The forward set is the top k of the perturbed logits themselves, not of
   # the relaxed sample, whose coordinates round together at small t.
-  indices = tf.math.top_k(perturbed, k=k, sorted=False).indices
-  hard = tf.reduce_max(
-      tf.one_hot(indices, tf.shape(perturbed)[-1], dtype=logits.dtype),
-      axis=-2)
   return _replace_gradient(
-      hard, relaxed_top_k.relaxed_top_k(perturbed, k, temperature))
+      relaxed_top_k.top_k_mask(perturbed, k),
+      relaxed_top_k.relaxed_top_k(perturbed, k, temperature))

@@ -9,7 +9,7 @@ from tfp_gumbel import _params
 from tfp_gumbel.distributions import _log_space
 from tfp_gumbel.distributions import exp_relaxed_gumbel_softmax as exp_relaxed
 
-__all__ = ["RelaxedTopK", "relaxed_top_k"]
+__all__ = ["RelaxedTopK", "relaxed_top_k", "top_k_mask"]
 
 
 def _log1m_softmax(log_a):
@@ -92,6 +92,22 @@ def relaxed_top_k(keys, k, temperature):
         (tf.constant(0), alpha, tf.zeros_like(alpha)))
   # The last step needs no update of alpha.
   return khot + tf.exp(log_softmax_step(alpha))
+
+
+def top_k_mask(x, k):
+  """The k-hot vector (exactly 0/1, of the dtype of `x`) of the k largest
+  coordinates of `x` on the last axis; no gradient.
+
+  #### Example
+
+  ```python
+  from tfp_gumbel.distributions.relaxed_top_k import top_k_mask
+  top_k_mask(tf.constant([3., 1., 2., -1.]), 2)  # [1, 0, 1, 0]
+  ```
+  """
+  indices = tf.math.top_k(x, k=k, sorted=False).indices
+  return tf.reduce_max(tf.one_hot(indices, tf.shape(x)[-1], dtype=x.dtype),
+                       axis=-2)
 
 
 def _k_parameter(k):

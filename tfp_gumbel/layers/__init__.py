@@ -10,5 +10,7 @@ demand (it needs tf-keras, `TF_USE_LEGACY_KERAS=1`).
 from tfp_gumbel.layers.annealing import TemperatureAnnealing
 from tfp_gumbel.layers.gumbel_softmax import GumbelSigmoid
 from tfp_gumbel.layers.gumbel_softmax import GumbelSoftmax
+from tfp_gumbel.layers.relaxed_top_k import RelaxedTopK
 
-__all__ = ["GumbelSigmoid", "GumbelSoftmax", "TemperatureAnnealing"]
+__all__ = ["GumbelSigmoid", "GumbelSoftmax", "RelaxedTopK",
+           "TemperatureAnnealing"]
