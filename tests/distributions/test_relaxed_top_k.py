@@ -118,6 +118,7 @@ def test_k1_is_gumbel_softmax_with_the_same_noise():
   np.testing.assert_allclose(ours, theirs, atol=1e-6)
 
 
+# k = 9 > 8 runs the while-loop branch, the others the unrolled one.
 @pytest.mark.parametrize("k,temperature", [(1, 0.5), (3, 0.3), (3, 1.0),
                                            (5, 2.0), (9, 0.7)])
 def test_matches_the_plain_recursion_on_the_same_noise(k, temperature):
@@ -233,6 +234,28 @@ def test_dynamic_k_is_validated_and_agrees_with_static_k():
     sample(tf.constant(5))
   with pytest.raises(tf.errors.InvalidArgumentError, match="`k`"):
     sample(tf.constant(0))
+
+
+@pytest.mark.parametrize("static", [True, False])
+def test_while_loop_branch_differentiates_under_xla(static):
+  # XLA needs a bound on the loop's iterations to keep its gradient
+  # accumulators: k - 1 for a static k, K - 1 for a dynamic one.
+  logits = tf.constant(np.random.RandomState(2).normal(size=[4, 30]),
+                       tf.float32)
+  weights = tf.range(30.)
+
+  def grad(t, k):
+    with tf.GradientTape() as tape:
+      tape.watch([logits, t])
+      x = tfg.RelaxedTopK(t, 12 if static else k, logits=logits).sample(
+          seed=(1, 2))
+      loss = tf.reduce_sum(x * weights)
+    return tape.gradient(loss, [logits, t])
+
+  t, k = tf.constant(0.5), tf.constant(12)
+  eager = grad(t, k)
+  for a, b in zip(tf.function(grad, jit_compile=True)(t, k), eager):
+    np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
 
 
 def test_invalid_temperature_is_named():
