@@ -172,8 +172,8 @@ def fixed_mask_mse(x, x_test, pixels, epochs, seed):
 def main(argv=None):
   ex = Example(__doc__.splitlines()[0], argv)
   n_train = ex.pick(quick=5000, default=20_000, full=100_000)
-  l2x_epochs = ex.pick(quick=3, default=10, full=30)
-  ae_epochs = ex.pick(quick=3, default=40, full=100)
+  l2x_epochs = ex.pick(quick=3, default=8, full=30)
+  ae_epochs = ex.pick(quick=3, default=30, full=100)
   ae_train = 4000
 
   print("(a) L2X synthetic data: median rank of the relevant features "
