@@ -19,6 +19,9 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 def run_example(name, out_dir, *args):
   """Runs examples/NAME.py --quick; returns its summary as {name: str}."""
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="Agg")
+  # The checkout under test, not whichever tfp_gumbel is installed.
+  env["PYTHONPATH"] = os.pathsep.join(
+      [str(EXAMPLES.parent)] + [p for p in [env.get("PYTHONPATH")] if p])
   result = subprocess.run(
       [sys.executable, str(EXAMPLES / f"{name}.py"), "--quick",
        "--out", str(out_dir), *args],
