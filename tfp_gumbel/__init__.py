@@ -11,6 +11,7 @@ from tfp_gumbel.distributions import GumbelSoftmax
 from tfp_gumbel.distributions import GumbelSigmoid
 from tfp_gumbel.distributions import GumbelSinkhorn
 from tfp_gumbel.distributions import RelaxedPlackettLuce
+from tfp_gumbel.distributions import RelaxedTopK
 from tfp_gumbel import estimators
 from tfp_gumbel import layers
 from tfp_gumbel.monte_carlo import categorical_kl, monte_carlo_entropy, monte_carlo_relaxed_kl
@@ -23,6 +24,7 @@ __all__ = [
     "GumbelSinkhorn",
     "GumbelSoftmax",
     "RelaxedPlackettLuce",
+    "RelaxedTopK",
     "categorical_kl",
     "estimators",
     "layers",

@@ -1,9 +1,9 @@
 """Hard (one-hot or 0/1) samples with straight-through-family gradients.
 
-Every function here returns a value that is *exactly* one-hot (or exactly 0/1
-for the binary estimator, or a permutation matrix for the Sinkhorn one), distributed as `Categorical(logits)` (or
-`Bernoulli(logits)`), whose gradient with respect to `logits` (and, where the
-estimator uses it, `temperature`) is the one of the named estimator:
+Every function here returns a value that is *exactly* discrete: one-hot
+(`Categorical(logits)`), 0/1 (`Bernoulli(logits)`), k-hot (the Gumbel-top-k
+subset) or a permutation matrix, whose gradient with respect to `logits` (and,
+where the estimator uses it, `temperature`) is the one of the named estimator:
 
 | function            | forward sample          | backward (surrogate)                         |
 |---------------------|-------------------------|----------------------------------------------|
@@ -13,8 +13,12 @@ estimator uses it, `temperature`) is the one of the named estimator:
 | `gumbel_rao`        | Gumbel-max              | mean of `softmax((logits + g_s) / t)` over   |
 |                     |                         | `g_s ~ Gumbel | argmax = D`                  |
 | `reinmax`           | `Categorical(logits)`   | ReinMax's second-order (Heun) correction     |
+| `top_k_st`          | k-hot top k of          | `tfg.RelaxedTopK`'s sample, same `g`          |
+|                     | `logits + g`            | (Xie & Ermon 2019)                           |
 | `gumbel_sinkhorn_st`| `matching(logits + G)`  | `exp(log_sinkhorn((logits + G) / t))`, same  |
 |                     | (permutation matrix)    | `G` (Mena et al. 2018)                       |
+| `plackett_luce_st`  | sort of `logits + g`    | NeuralSort of `logits + g` (Grover et al.    |
+|                     | (permutation matrix)    | 2019), `tfg.RelaxedPlackettLuce`'s sample    |
 
 All accept `temperature` as a Tensor broadcasting with `logits[..., 0]`
 (categorical) or `logits` (binary), run under `tf.function(jit_compile=True)`
@@ -56,6 +60,7 @@ import tensorflow_probability as tfp
 from tfp_gumbel import _noise
 from tfp_gumbel import _params
 from tfp_gumbel.distributions import gumbel_sinkhorn
+from tfp_gumbel.distributions import relaxed_top_k
 from tfp_gumbel.distributions.relaxed_plackett_luce import neural_sort
 
 __all__ = [
@@ -69,6 +74,7 @@ __all__ = [
     "plackett_luce_st",
     "reinmax",
     "straight_through",
+    "top_k_st",
 ]
 
 
@@ -436,6 +442,47 @@ def get(name):
     raise ValueError(
         f"Unknown estimator {name!r}; valid choices are "
         f"{', '.join(repr(k) for k in _ESTIMATORS)}.") from None
+
+
+# Subsets (relaxed top-k, Xie & Ermon 2019).
+
+
+def top_k_st(logits, k, temperature, seed=None):
+  """Straight-through relaxed top-k: exact k-hot samples (Xie & Ermon 2019).
+
+  The forward value is the k-hot vector of the `k` largest perturbed logits
+  `logits + g` (Gumbel-top-k: the first `k` items of a
+  `tfd.PlackettLuce(softmax(logits))` permutation, i.e. `k` classes drawn
+  without replacement); the gradient is that of `tfg.RelaxedTopK`'s relaxed
+  sample with the same noise `g`. Classes with `logits = -inf` are never
+  chosen (at most the number of finite logits may be asked for).
+
+  Args:
+    logits: float Tensor `[..., K]`.
+    k: Python int (or scalar int Tensor), `1 <= k <= K`.
+    temperature: positive float Tensor broadcasting with `logits[..., 0]`.
+    seed: TFP seed.
+
+  Returns:
+    k-hot Tensor (exactly k ones) of the dtype of `logits`.
+
+  #### Example
+
+  ```python
+  logits = tf.Variable([[0., 1., 2., -1., 0.5]])
+  with tf.GradientTape() as tape:
+    mask = tfg.estimators.top_k_st(logits, 2, 0.5, seed=(1, 2))
+    loss = tf.reduce_sum(mask * [1., -1., 3., 0., 2.])
+  tape.gradient(loss, logits)
+  ```
+  """
+  logits, temperature = _prepare(logits, temperature, categorical=True)
+  _, perturbed = _gumbel_perturbed(logits, temperature, seed)
+  # The forward set is the top k of the perturbed logits themselves, not of
+  # the relaxed sample, whose coordinates round together at small t.
+  return _replace_gradient(
+      relaxed_top_k.top_k_mask(perturbed, k),
+      relaxed_top_k.relaxed_top_k(perturbed, k, temperature))
 
 
 # Permutations (Gumbel-Sinkhorn, Mena et al. 2018).

@@ -5,6 +5,7 @@ from tfp_gumbel.distributions.gumbel_sinkhorn import GumbelSinkhorn
 from tfp_gumbel.distributions.gumbel_softmax import GumbelSoftmax
 from tfp_gumbel.distributions.gumbel_sigmoid import GumbelSigmoid
 from tfp_gumbel.distributions.relaxed_plackett_luce import RelaxedPlackettLuce
+from tfp_gumbel.distributions.relaxed_top_k import RelaxedTopK
 
 __all__ = ["ExpRelaxedGumbelSoftmax", "GumbelSigmoid", "GumbelSinkhorn",
-           "GumbelSoftmax", "RelaxedPlackettLuce"]
+           "GumbelSoftmax", "RelaxedPlackettLuce", "RelaxedTopK"]

@@ -13,7 +13,8 @@ from tfp_gumbel.layers.gumbel_sinkhorn import GumbelSinkhorn
 from tfp_gumbel.layers.gumbel_softmax import GumbelSigmoid
 from tfp_gumbel.layers.gumbel_softmax import GumbelSoftmax
 from tfp_gumbel.layers.relaxed_plackett_luce import RelaxedPlackettLuce
+from tfp_gumbel.layers.relaxed_top_k import RelaxedTopK
 
 __all__ = ["GumbelSigmoid", "GumbelSinkhorn", "GumbelSoftmax",
-           "RelaxedPlackettLuce",
+           "RelaxedPlackettLuce", "RelaxedTopK",
            "TemperatureAnnealing"]

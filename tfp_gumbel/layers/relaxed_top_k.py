@@ -1,0 +1,136 @@
+"""Keras 3 layer that turns logits into relaxed (or exact) k-hot subsets.
+
+Thin, like every tfp_gumbel layer: the temperature weight, the seed stream and
+the inference modes are `_base.RelaxationLayer`'s; the relaxed sample is
+`tfg.RelaxedTopK`'s and the hard one `tfg.estimators.top_k_st`'s.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfp_gumbel import estimators
+from tfp_gumbel.distributions import relaxed_top_k
+from tfp_gumbel.layers import _base
+
+__all__ = ["RelaxedTopK"]
+
+
+@keras.saving.register_keras_serializable(package="tfp_gumbel")
+class RelaxedTopK(_base.RelaxationLayer):
+  r"""Draws a relaxed k-hot subset of the classes from the logits it receives.
+
+  In training (`model.fit`, or `training=True`) the output is a
+  `tfg.RelaxedTopK(temperature, k, logits)` sample: a vector summing to `k`
+  whose large coordinates mark a Gumbel-top-k subset (k classes drawn
+  without replacement). With `hard=True` it is the exact k-hot vector of
+  that subset with the relaxation's gradient (`tfg.estimators.top_k_st`).
+  As the temperature goes to 0 the relaxed samples approach k-hot vectors;
+  as it grows they approach `k / K` everywhere. Typical use: a mask that
+  selects `k` of `K` features (L2X, concrete autoencoders).
+
+  At inference (`training=False` or unset) the output is deterministic by
+  default: `inference="mode"` gives the k-hot vector of the `k` largest
+  logits (the k classes most likely to be in the subset).
+  `inference="probs"` gives the noise-free relaxation
+  `relaxed_top_k(logits, k, t)` at the current temperature, and
+  `inference="sample"` keeps sampling as in training.
+
+  Args:
+    k: positive int, the subset size (at most the number of classes, the
+      last axis of the input).
+    temperature: positive float, the initial temperature.
+    hard: if True, training outputs are exact k-hot samples with the
+      straight-through relaxed top-k gradient.
+    estimator: `"st"`, the only estimator (see `tfg.estimators.top_k_st`).
+    trainable_temperature: if True, the temperature is learned by the
+      optimizer (through the weight `log_temperature`).
+    inference: `"mode"`, `"probs"` or `"sample"`: the output when not
+      training (see above).
+    seed: int for a reproducible noise stream, or None. Either way every
+      call draws new noise.
+    **kwargs: `keras.layers.Layer` arguments (`name`, `dtype`, ...).
+
+  Raises:
+    ValueError: a `k` that is not a positive int (or exceeds the input's
+      number of classes, at build), a non-positive temperature, an unknown
+      `inference` or `estimator`, a non-int `seed`.
+
+  #### Mathematical details
+
+  ```none
+  training:   y = sum_{j=1..k} softmax(alpha_j / t),  alpha_1 = logits + g,
+              alpha_{j+1} = alpha_j + log(1 - softmax(alpha_j / t))
+  hard=True:  y = k_hot(top_k(logits + g)), gradient of the above
+  inference:  y = k_hot(top_k(logits))
+  ```
+
+  Computation is in float32 (float64 under a float64 policy) whatever the
+  layer's dtype policy, so mixed precision keeps `logits / t` finite.
+
+  #### Examples
+
+  ```python
+  import keras, tfp_gumbel as tfg
+  inputs = keras.Input([10])
+  logits = keras.layers.Dense(10)(keras.layers.Dense(32, "relu")(inputs))
+  mask = tfg.layers.RelaxedTopK(k=3, temperature=0.5)(logits)
+  outputs = keras.layers.Dense(1)(keras.layers.Multiply()([inputs, mask]))
+  model = keras.Model(inputs, outputs)   # instance-wise feature selection
+  model.compile("adam", "mse")
+  model.predict(np.zeros([2, 10]), verbose=0)  # the mask is k-hot here
+  ```
+
+  #### References
+
+  [1] Sang Michael Xie, Stefano Ermon. Reparameterizable Subset Sampling via
+      Continuous Relaxations. IJCAI 2019.
+  [2] Jianbo Chen, Le Song, Martin J. Wainwright, Michael I. Jordan. Learning
+      to Explain: An Information-Theoretic Perspective on Model
+      Interpretation. ICML 2018.
+  """
+
+  _ESTIMATORS = ("st",)
+
+  def __init__(self,
+               k,
+               temperature=1.0,
+               hard=False,
+               estimator="st",
+               trainable_temperature=False,
+               inference="mode",
+               seed=None,
+               **kwargs):
+    super().__init__(temperature=temperature, hard=hard, estimator=estimator,
+                     trainable_temperature=trainable_temperature,
+                     inference=inference, seed=seed, **kwargs)
+    if (isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer))
+        or k < 1):
+      raise ValueError(f"`k` must be a positive int, got {k!r}.")
+    self.k = int(k)
+
+  def build(self, input_shape):
+    num_classes = input_shape[-1]
+    if num_classes is not None and self.k > num_classes:
+      raise ValueError(f"`k` = {self.k} exceeds the number of classes "
+                       f"{num_classes} (the last axis of the input).")
+    super().build(input_shape)
+
+  def _soft_sample(self, logits, temperature, seed):
+    return relaxed_top_k.RelaxedTopK(temperature, self.k,
+                                     logits=logits).sample(seed=seed)
+
+  def _hard_sample(self, logits, temperature, seed):
+    return estimators.top_k_st(logits, self.k, temperature, seed=seed)
+
+  def _mode(self, logits):
+    return relaxed_top_k.top_k_mask(logits, self.k)
+
+  def _probs(self, logits):
+    temperature = tf.cast(self.temperature, logits.dtype)[..., tf.newaxis]
+    return relaxed_top_k.relaxed_top_k(logits, self.k, temperature)
+
+  def get_config(self):
+    config = super().get_config()
+    config.update(k=self.k)
+    return config
