@@ -18,7 +18,15 @@ row; for GumbelSigmoid, logits -inf/+inf: probs 0/1). Invariants:
 
 Weakened for float16/bfloat16 (named in the closing note): "finite" becomes
 "not NaN", because a float32 value beyond 65504 (float16) rounds to inf: at
-t = 1e-3 and K = 1000 a log-density reaches ~1e5.
+t = 1e-3 and K = 1000 a log-density reaches ~1e5. float16 gradients are not
+checked at all: once |logits| / t passes 65504 the float16 samples saturate
+(ExpRelaxed log-coordinates at -inf, read at -65504), the gradients of such
+points overflow, and a gradient that reaches a parameter along two paths
+(through the sample and through log_prob), each rounded to float16 at its
+own cast, sums two overflowed parts of opposite signs to NaN. (At
+|logits| / t = 3e4 the float32 t-gradient of one case was -3.8e6: no float16
+value is right; mixed-precision training scales the loss for this.)
+bfloat16, with float32's range, keeps "not NaN".
 """
 
 import hypothesis
@@ -168,9 +176,11 @@ def check(case):
   g_logits, g_t = tape.gradient(loss, [logits, t])
   for g in (g_logits, g_t):
     g = g.numpy().astype(np.float64)
-    assert not np.isnan(g).any()
     if wide:
       assert np.isfinite(g).all()
+    elif dtype == tf.bfloat16:
+      assert not np.isnan(g).any()
+    # float16 gradients: no check (see the module docstring).
   if not binary:
     assert (g_logits.numpy().astype(np.float64)[impossible] == 0.).all()
 
