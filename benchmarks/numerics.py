@@ -42,6 +42,27 @@ def nonfinite_log_probs(n):
   return rows
 
 
+MASKED_LOGITS = [-np.inf, 0., 1., 2.]
+MASKED_TEMPERATURES = [10., 1., 0.1, 0.001]
+
+
+def masked_classes(n):
+  """Non-finite (and NaN) log_prob of each class's own n samples with an
+  impossible class, logits [-inf, 0, 1, 2]: tfg vs tfd, both families."""
+  rows = []
+  for t in MASKED_TEMPERATURES:
+    for ours, theirs in ((tfg.GumbelSoftmax, tfd.RelaxedOneHotCategorical),
+                         (tfg.ExpRelaxedGumbelSoftmax,
+                          tfd.ExpRelaxedOneHotCategorical)):
+      counts = []
+      for cls in (ours, theirs):
+        d = cls(t, logits=MASKED_LOGITS)
+        lp = d.log_prob(d.sample(n, seed=(1, 2))).numpy()
+        counts.append((int(np.sum(~np.isfinite(lp))), int(np.sum(np.isnan(lp)))))
+      rows.append((t, ours.__name__, theirs.__name__, *counts))
+  return rows
+
+
 def nonfinite_gradients(n):
   """Non-finite entries of d(-mean log_prob)/d(logits, t) on held samples,
   and of d(sum(sample * w))/d(logits, t), at |logits| up to 1e3."""
@@ -94,6 +115,12 @@ def main():
            "| temperature | tfg.GumbelSoftmax | tfd.RelaxedOneHotCategorical |",
            "|---|---|---|"]
   lines += [f"| {t} | {a} | {b} |" for t, a, b in nonfinite_log_probs(args.n)]
+  lines += ["", f"Impossible class: logits {MASKED_LOGITS}, non-finite (NaN) "
+            f"log_prob of each class's own {args.n} samples", "",
+            "| temperature | tfg class | tfg | tfd class | tfd |",
+            "|---|---|---|---|---|"]
+  lines += [f"| {t} | {a} | {ca[0]} ({ca[1]}) | {b} | {cb[0]} ({cb[1]}) |"
+            for t, a, b, ca, cb in masked_classes(args.n)]
   lines += ["", "Non-finite gradient entries (log_prob and sample paths, "
             "w.r.t. logits and temperature)", "",
             "| temperature | logits scale | tfg | tfd |", "|---|---|---|---|"]

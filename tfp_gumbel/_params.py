@@ -166,16 +166,16 @@ def possible(logits):
 def possible_or_none(logits):
   """`possible(logits)`, or None when every class is known to be possible.
 
-  Known means eagerly (the mask's value is at hand) or for a constant in a
-  graph; callers then skip their masking ops, which in eager mode would cost
-  more than the rest of a small `sample` or `log_prob`. In a graph whose
-  logits are not constant the mask is used (under XLA its ops fuse).
+  Known means eagerly (the logits' value is at hand, and numpy checks it
+  without a TensorFlow op) or for a constant in a graph; callers then skip
+  their masking ops, which in eager mode would cost more than the rest of a
+  small `sample` or `log_prob`. In a graph whose logits are not constant the
+  mask is used (under XLA its ops fuse).
   """
-  mask = possible(logits)
-  value = tf.get_static_value(mask)
-  if value is not None and np.all(value):
+  value = tf.get_static_value(logits)
+  if value is not None and not np.isneginf(value).any():
     return None
-  return mask
+  return possible(logits)
 
 
 def impossible_bias(mask, dtype):

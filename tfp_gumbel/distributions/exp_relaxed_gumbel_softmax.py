@@ -188,6 +188,7 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
     possible = _params.possible_or_none(logits)
     if possible is not None:
       return self._masked_log_prob(y, temperature, logits, possible)
+    y = self._unround(y)
     # K as a Python number when static: eagerly, slicing a shape tensor (and
     # `t[..., None]`) cost more than the rest of a small log_prob.
     num_classes = logits.shape[-1]
@@ -203,6 +204,18 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
             + (num_classes - 1.) * tf.math.log(temperature)
             + tf.reduce_sum(tf.math.log_softmax(z), axis=-1))
 
+  def _unround(self, y):
+    """Log-coordinates that overflowed to -inf when rounded to float16 or
+    bfloat16 (below -65504 in float16: routine at t = 0.01 and |logits| ~
+    1e3), read at the lowest finite value of the type, as GumbelSoftmax
+    reads an underflowed coordinate at the smallest normal float: what lay
+    beyond was lost in the rounding. (float32 and float64 samples never
+    reach -inf for finite parameters; no op there.)"""
+    if _params.compute_dtype(self.dtype) == self.dtype:
+      return y
+    return tf.maximum(y, tf.constant(float(_params.finfo(self.dtype).min),
+                                     y.dtype))
+
   def _masked_log_prob(self, y, temperature, logits, possible):
     """The density of the K'-class family at the possible coordinates of `y`.
 
@@ -217,7 +230,8 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
     zero = tf.zeros([], dtype)
     num_possible = tf.reduce_sum(tf.cast(possible, dtype), axis=-1)
     z = (tf.where(possible, logits, zero)
-         - tf.expand_dims(temperature, -1) * tf.where(possible, y, zero)
+         - tf.expand_dims(temperature, -1) * tf.where(
+             possible, self._unround(y), zero)
          + _params.impossible_bias(possible, dtype))
     log_prob = (tf.math.lgamma(num_possible)
                 + (num_possible - 1.) * tf.math.log(temperature)

@@ -29,11 +29,10 @@ def binary_parameter_properties(dtype):
 def _degenerate_or_none(logits):
   """Mask of the batch members with probs 0 or 1 (log-odds -inf or +inf), or
   None when there is known to be none (eagerly, or for constant logits)."""
-  degenerate = tf.math.is_inf(logits)
-  value = tf.get_static_value(degenerate)
-  if value is not None and not np.any(value):
+  value = tf.get_static_value(logits)  # numpy, without an op, if eager
+  if value is not None and not np.isinf(value).any():
     return None
-  return degenerate
+  return tf.math.is_inf(logits)
 
 
 def _logit(x):
