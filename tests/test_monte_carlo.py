@@ -364,6 +364,16 @@ def test_relaxed_kl_is_inf_where_q_forbids_a_class_p_allows(cls):
 
 
 @pytest.mark.parametrize("cls", CATEGORICAL_CLASSES)
+def test_relaxed_kl_is_inf_where_p_forbids_a_class_q_allows(cls):
+  # p's samples are -inf (or 0) on class 1, off q's support: q's log-density
+  # there is -inf, so KL(q || p) = +inf; and KL(p || q) is +inf as well
+  # (p's samples lie on a face of q's simplex, a set of q-measure 0).
+  p = cls(0.5, logits=[0., NEG_INF, 2.])
+  q = cls(0.5, logits=[0., 1., 2.])
+  assert np.isposinf(tfg.monte_carlo_relaxed_kl(p, q, 100, seed=(1, 2)))
+
+
+@pytest.mark.parametrize("cls", CATEGORICAL_CLASSES)
 def test_masked_estimates_have_finite_gradients_zero_at_masked_logits(cls):
   """Per-row masks, t from 1e-3 to 10 and |logits| up to 1e3, under XLA."""
   t = tf.Variable([1e-3, 1., 10., 1e-3])

@@ -97,6 +97,26 @@ def test_mass_on_an_impossible_class_is_minus_inf_not_nan(cls):
   assert lp[0] == -inf and lp[1] == -inf and np.isfinite(lp[2])
 
 
+def test_a_point_missing_a_possible_class_is_minus_inf_not_nan():
+  # -inf on a possible class of the log-simplex: off the support, whether or
+  # not the distribution has impossible classes; gradients stay finite.
+  # (GumbelSoftmax reads an exact 0 at the smallest normal float instead: a
+  # coordinate that underflowed in rounding, see its docstring.)
+  cls = tfg.ExpRelaxedGumbelSoftmax
+  with np.errstate(divide="ignore"):
+    x = np.log(np.array([[0., 0.4, 0.6], [0.2, 0.3, 0.5]], np.float32))
+  for row in ([0., 0., 1.], [-inf, 0., 1.]):
+    logits = tf.Variable(row)
+    with tf.GradientTape() as tape:
+      lp = cls(0.5, logits=logits).log_prob(x[1:] if row[0] == -inf else x)
+      total = tf.reduce_sum(tf.where(tf.math.is_finite(lp), lp, 0.))
+    grad = tape.gradient(total, logits)
+    lp = lp.numpy()
+    assert not np.any(np.isnan(lp)) and np.all(np.isfinite(grad))
+    if row[0] == 0.:
+      assert lp[0] == -inf and np.isfinite(lp[1])
+
+
 @parametrize_classes
 def test_one_possible_class_is_a_point_mass_with_log_prob_0(cls):
   d = cls(0.5, logits=[-inf, 2., -inf])

@@ -189,6 +189,11 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
     if possible is not None:
       return self._masked_log_prob(y, temperature, logits, possible)
     y = self._unround(y)
+    # A log-coordinate of -inf on a possible class (a sample of a distribution
+    # that forbids it) is off the support: -inf, read at 0 so that no
+    # `0 * inf` or `inf - inf` reaches the value or the gradient.
+    off_support = tf.math.equal(y, tf.constant(-np.inf, y.dtype))
+    y = tf.where(off_support, tf.zeros([], y.dtype), y)
     # K as a Python number when static: eagerly, slicing a shape tensor (and
     # `t[..., None]`) cost more than the rest of a small log_prob.
     num_classes = logits.shape[-1]
@@ -200,9 +205,11 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
     # sum_k z_k - K logsumexp(z) = sum_k log_softmax(z)_k: one stable op, and
     # independent of the normalization of `logits` and of a shift of `y`.
     z = logits - tf.expand_dims(temperature, -1) * y
-    return (log_normalizer
-            + (num_classes - 1.) * tf.math.log(temperature)
-            + tf.reduce_sum(tf.math.log_softmax(z), axis=-1))
+    log_prob = (log_normalizer
+                + (num_classes - 1.) * tf.math.log(temperature)
+                + tf.reduce_sum(tf.math.log_softmax(z), axis=-1))
+    return tf.where(tf.reduce_any(off_support, axis=-1),
+                    tf.constant(-np.inf, log_prob.dtype), log_prob)
 
   def _unround(self, y):
     """Log-coordinates that overflowed to -inf when rounded to float16 or
@@ -228,18 +235,21 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
     """
     dtype = logits.dtype
     zero = tf.zeros([], dtype)
+    neg_inf = tf.constant(-np.inf, dtype)
     num_possible = tf.reduce_sum(tf.cast(possible, dtype), axis=-1)
+    y_possible = self._unround(y)
+    # On the face of the possible classes: finite on them, -inf elsewhere.
+    finite = possible & tf.math.greater(y_possible, neg_inf)
+    on_face = tf.reduce_all(
+        tf.where(possible, finite, tf.math.equal(y, neg_inf)), axis=-1)
     z = (tf.where(possible, logits, zero)
-         - tf.expand_dims(temperature, -1) * tf.where(
-             possible, self._unround(y), zero)
+         - tf.expand_dims(temperature, -1) * tf.where(finite, y_possible, zero)
          + _params.impossible_bias(possible, dtype))
     log_prob = (tf.math.lgamma(num_possible)
                 + (num_possible - 1.) * tf.math.log(temperature)
                 + tf.reduce_sum(
                     tf.where(possible, tf.math.log_softmax(z), zero), axis=-1))
-    on_face = tf.reduce_all(
-        possible | tf.math.equal(y, tf.constant(-np.inf, dtype)), axis=-1)
-    log_prob = tf.where(on_face, log_prob, tf.constant(-np.inf, dtype))
+    log_prob = tf.where(on_face, log_prob, neg_inf)
     # No possible class: no distribution (TFP's allow_nan_stats: NaN).
     return tf.where(num_possible > 0., log_prob,
                     tf.constant(np.nan, dtype))
