@@ -19,6 +19,10 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 def run_example(name, out_dir, *args):
   """Runs examples/NAME.py --quick; returns its summary as {name: str}."""
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="Agg")
+  # This checkout's tfp_gumbel (as the tests in this process), or the
+  # installed one when the tests run from a copy without the package.
+  env["PYTHONPATH"] = os.pathsep.join(
+      [str(EXAMPLES.parent)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
   result = subprocess.run(
       [sys.executable, str(EXAMPLES / f"{name}.py"), "--quick",
        "--out", str(out_dir), *args],
