@@ -2,8 +2,12 @@
 
 Import it as `tfg`, next to `tfd`:
 
-    import tfp_gumbel as tfg
-    d = tfg.GumbelSoftmax(temperature=0.5, probs=[0.1, 0.2, 0.5, 0.2])
+```python
+import tfp_gumbel as tfg
+d = tfg.GumbelSoftmax(temperature=0.5, probs=[0.1, 0.2, 0.5, 0.2])
+x = d.sample(3, seed=(1, 2))                     # [3, 4] points on the simplex
+d.log_prob(x)
+```
 """
 
 import sys as _sys

@@ -81,8 +81,13 @@ def straight_through(soft_sample, binary=False):
   #### Example
 
   ```python
-  d = tfg.GumbelSoftmax(0.5, logits=logits)
-  hard = tfg.estimators.straight_through(d.sample(seed=(1, 2)))
+  logits = tf.Variable([0., 1., 2.])
+  with tf.GradientTape() as tape:
+    d = tfg.GumbelSoftmax(0.5, logits=logits)
+    hard = tfg.estimators.straight_through(d.sample(seed=(1, 2)))
+    loss = tf.reduce_sum(hard * [1., -1., 3.])
+  assert tf.reduce_sum(hard) == 1.                # exactly one-hot
+  tape.gradient(loss, logits)                     # the soft sample's gradient
   ```
   """
   soft_sample = tf.convert_to_tensor(soft_sample, dtype_hint=tf.float32)
@@ -168,6 +173,17 @@ def gumbel_sigmoid_st(logits, temperature, seed=None):
 
   Returns:
     0/1 Tensor of the dtype of `logits`.
+
+  #### Example
+
+  ```python
+  logits = tf.Variable([-1., 0., 2.])
+  with tf.GradientTape() as tape:
+    b = tfg.estimators.gumbel_sigmoid_st(logits, 0.5, seed=(1, 2))
+    loss = tf.reduce_sum(b * [1., 2., 3.])
+  assert set(b.numpy().tolist()) <= {0., 1.}      # exactly binary
+  tape.gradient(loss, logits)                     # the relaxed sample's gradient
+  ```
   """
   logits, temperature = _prepare(logits, temperature, categorical=False)
   perturbed = logits + _noise.logistic(
@@ -208,6 +224,15 @@ def conditional_gumbel(logits, sample, num_samples, seed=None):
   Returns:
     Tensor `[num_samples, ..., K]` of perturbed logits whose argmax is the
     one of `sample`.
+
+  #### Example
+
+  ```python
+  logits = tf.constant([0., 1., 2.])
+  z = tfg.estimators.conditional_gumbel(logits, [1., 0., 0.], num_samples=5,
+                                        seed=(1, 2))
+  assert (tf.argmax(z, axis=-1).numpy() == 0).all()   # [5, 3], argmax 0 each
+  ```
   """
   shape = tf.concat(
       [[num_samples], tf.broadcast_dynamic_shape(tf.shape(logits),
@@ -248,6 +273,17 @@ def gumbel_rao(logits, temperature, num_samples=10, seed=None):
 
   Raises:
     ValueError: `num_samples` is not a positive integer.
+
+  #### Example
+
+  ```python
+  logits = tf.Variable([[0., 1., 2.]])
+  with tf.GradientTape() as tape:
+    d = tfg.estimators.gumbel_rao(logits, 0.5, num_samples=10, seed=(1, 2))
+    loss = tf.reduce_sum(d * [1., -1., 3.])
+  assert tf.reduce_sum(d) == 1.                   # exactly one-hot
+  tape.gradient(loss, logits)
+  ```
   """
   if not isinstance(num_samples, int) or num_samples < 1:
     raise ValueError(
@@ -294,6 +330,17 @@ def reinmax(logits, temperature, seed=None):
 
   Returns:
     One-hot Tensor of the dtype of `logits`.
+
+  #### Example
+
+  ```python
+  logits = tf.Variable([[0., 1., 2.]])
+  with tf.GradientTape() as tape:
+    d = tfg.estimators.reinmax(logits, 1., seed=(1, 2))
+    loss = tf.reduce_sum(d * [1., -1., 3.])
+  assert tf.reduce_sum(d) == 1.                   # exactly one-hot
+  tape.gradient(loss, logits)
+  ```
   """
   logits, temperature = _prepare(logits, temperature, categorical=True)
   logits, perturbed = _gumbel_perturbed(logits, temperature, seed)
@@ -326,8 +373,22 @@ def get(name):
 
   Each is callable as `fn(logits, temperature, seed=seed)`.
 
+  Args:
+    name: "st", "gumbel_rao" or "reinmax".
+
+  Returns:
+    The estimator function.
+
   Raises:
     ValueError: an unknown name; the message lists the valid ones.
+
+  #### Example
+
+  ```python
+  estimator = tfg.estimators.get("gumbel_rao")
+  assert estimator is tfg.estimators.gumbel_rao
+  d = estimator(tf.constant([[0., 1., 2.]]), 0.5, seed=(1, 2))
+  ```
   """
   try:
     return _ESTIMATORS[name]

@@ -132,14 +132,16 @@ class GumbelSoftmax(_GumbelLayer):
 
   ```python
   import keras, tfp_gumbel as tfg
+  x = np.random.RandomState(0).binomial(1, 0.3, [64, 784]).astype("float32")
   model = keras.Sequential([
       keras.Input([784]),
       keras.layers.Dense(30 * 10), keras.layers.Reshape([30, 10]),
       tfg.layers.GumbelSoftmax(temperature=1.0, kl_weight=1.0),
       keras.layers.Flatten(), keras.layers.Dense(784, "sigmoid")])
   model.compile("adam", "binary_crossentropy")   # + the KL term: an ELBO
-  model.fit(x, x, callbacks=[tfg.layers.TemperatureAnnealing(rate=1e-4)])
-  model.predict(x)      # the latent codes are one-hot (argmax) at inference
+  model.fit(x, x, callbacks=[tfg.layers.TemperatureAnnealing(rate=1e-4)],
+            verbose=0)
+  model.predict(x, verbose=0)  # the latent codes are one-hot (argmax) at inference
   ```
 
   #### References
