@@ -3,12 +3,20 @@
 Each example runs at three sizes: `--quick` (seconds, for the test suite), the
 default (under 5 minutes on a 2-core CPU) and `--full` (the real run). Figures
 go to `--out` (default `examples/output/`, ignored by git).
+
+Every example imports this module first, before TensorFlow: importing it starts
+TensorFlow without its start-up messages (`tfp_gumbel_cli.quiet_tensorflow`).
 """
 
 import argparse
 import os
 import time
 
+import tfp_gumbel_cli
+
+tfp_gumbel_cli.quiet_tensorflow()
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
 # The demo owns the one check for the plotting extra; the examples reuse it.
 from tfp_gumbel.__main__ import require_matplotlib
 

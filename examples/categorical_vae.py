@@ -31,14 +31,15 @@ estimators with each other.
     python examples/categorical_vae.py [--quick | --full] [--out DIR]
 """
 
+# First: it starts TensorFlow quietly (see _common.py).
+from _common import Example  # pylint: disable=g-bad-import-order
+
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 import keras
 
 import tfp_gumbel as tfg
-
-from _common import Example
 
 tfd = tfp.distributions
 

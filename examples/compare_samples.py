@@ -15,14 +15,15 @@ reparameterize), and the soft samples' coordinates at t in {0.1, 0.5, 1, 5}.
     python examples/compare_samples.py [--quick | --full] [--out DIR]
 """
 
+# First: it starts TensorFlow quietly (see _common.py).
+from _common import Example  # pylint: disable=g-bad-import-order
+
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
 import tfp_gumbel as tfg
 from tfp_gumbel.__main__ import chi_square_p_value
-
-from _common import Example
 
 tfd = tfp.distributions
 

@@ -20,13 +20,14 @@ Figures: the error heat map (number x epoch) of the post, for both schedules,
 and the learned probabilities.
 """
 
+# First: it starts TensorFlow quietly (see _common.py).
+from _common import Example  # pylint: disable=g-bad-import-order
+
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
 import tfp_gumbel as tfg
-
-from _common import Example
 
 tfd = tfp.distributions
 

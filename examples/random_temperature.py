@@ -26,13 +26,14 @@ posterior of pi on the triangle.
     python examples/random_temperature.py [--quick | --full] [--out DIR]
 """
 
+# First: it starts TensorFlow quietly (see _common.py).
+from _common import Example  # pylint: disable=g-bad-import-order
+
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
 import tfp_gumbel as tfg
-
-from _common import Example
 
 tfb = tfp.bijectors
 tfd = tfp.distributions

@@ -20,14 +20,15 @@ maximum relative density error), plus binomial tests of P(x > 1/2) and of the ha
     python examples/relaxed_bernoulli.py [--quick | --full] [--out DIR]
 """
 
+# First: it starts TensorFlow quietly (see _common.py).
+from _common import Example  # pylint: disable=g-bad-import-order
+
 import numpy as np
 import scipy.stats
 import tensorflow as tf
 import tensorflow_probability as tfp
 
 import tfp_gumbel as tfg
-
-from _common import Example
 
 PROB = 0.3
 TEMPERATURES = [0.1, 0.5, 1.0, 2.0]

@@ -11,7 +11,8 @@ from tfp_gumbel import __main__ as demo
 
 
 def test_help_from_the_command_line():
-  # The real entry point, once: README's first command is `python -m tfp_gumbel`.
+  # The real entry point, once: `python -m tfp_gumbel` (README's
+  # `tfp-gumbel-demo` runs the same main, tests/test_quiet_start.py).
   result = subprocess.run(
       [sys.executable, "-m", "tfp_gumbel", "--help"],
       capture_output=True, text=True, timeout=120, check=False)

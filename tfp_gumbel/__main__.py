@@ -191,4 +191,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+  # Already done by the package's __init__ when run as `python -m tfp_gumbel`
+  # (it imports TensorFlow before this file runs); a no-op then.
+  import tfp_gumbel_cli  # pylint: disable=g-bad-import-order
+  tfp_gumbel_cli.quiet_tensorflow()
   main()

@@ -426,6 +426,12 @@ def get(name):
 
   Each is callable as `fn(logits, temperature, seed=seed)`.
 
+  Args:
+    name: "st", "gumbel_rao" or "reinmax".
+
+  Returns:
+    The estimator function.
+
   Raises:
     ValueError: an unknown name; the message lists the valid ones.
 

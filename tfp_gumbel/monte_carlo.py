@@ -227,9 +227,11 @@ def categorical_kl(p, q, name=None):
   ```
 
   Args:
-    p, q: relaxed distributions with a `logits_parameter()` method (every
+    p: a relaxed distribution with a `logits_parameter()` method (every
       distribution of tfp_gumbel, and TFP's `RelaxedOneHotCategorical` and
-      `RelaxedBernoulli`), both categorical or both binary.
+      `RelaxedBernoulli`).
+    q: a relaxed distribution of the same kind as `p`: both categorical or
+      both binary.
     name: name scope of the ops.
 
   Returns:

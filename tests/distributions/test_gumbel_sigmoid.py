@@ -9,6 +9,7 @@ below ~1% over the seeds one could have picked (stated at each test).
 
 import numpy as np
 import pytest
+from scipy import integrate
 from scipy import special
 from scipy import stats
 import tensorflow as tf
@@ -105,7 +106,7 @@ def test_density_integrates_to_one():
   t, logits = _grid(np.float64)
   y = np.linspace(-400., 400., 200001)[:, None, None]
   base = tfg.GumbelSigmoid(t, logits=logits).distribution
-  mass = np.trapezoid(np.exp(base.log_prob(y)), y[:, 0, 0], axis=0)
+  mass = integrate.trapezoid(np.exp(base.log_prob(y)), y[:, 0, 0], axis=0)
   np.testing.assert_allclose(mass, 1., atol=1e-6)
 
 
@@ -162,8 +163,11 @@ def _held_sample_log_probs_and_gradients(temperature, logits, seed):
         [6] + x.shape[1:])], axis=0)
     lp = d.log_prob(held)
     # log_cdf is -inf at x = 0 (and log_survival at 1), exactly: there its
-    # gradient is undefined, so it is checked on the interior points.
-    interior = tf.constant([1e-38, 0.5, 1. - 2.**-24])[:, None, None]
+    # gradient is undefined, so it is checked on the interior points. The
+    # smallest one is the smallest normal float32: a subnormal such as 1e-38
+    # is flushed to 0 by TF 2.18's XLA:CPU.
+    interior = tf.constant([np.finfo(np.float32).tiny, 0.5,
+                            1. - 2.**-24])[:, None, None]
     losses = [tf.reduce_sum(lp), tf.reduce_sum(joint_lp), tf.reduce_sum(x * x),
               tf.reduce_sum(d.log_cdf(interior)
                             + d.log_survival_function(interior))]

@@ -40,9 +40,14 @@ class TemperatureAnnealing(keras.callbacks.Callback):
   #### Examples
 
   ```python
-  anneal = tfg.layers.TemperatureAnnealing(rate=1e-4, update_every=500)
-  model.fit(x, y, epochs=10, callbacks=[anneal])
-  model.history.history["temperature"]
+  x = np.random.RandomState(0).normal(size=[32, 8]).astype("float32")
+  model = keras.Sequential([keras.Input([8]), keras.layers.Dense(4 * 3),
+                            keras.layers.Reshape([4, 3]),
+                            tfg.layers.GumbelSoftmax(temperature=1.0)])
+  model.compile("adam", "mse")
+  anneal = tfg.layers.TemperatureAnnealing(rate=1e-2, update_every=1)
+  model.fit(x, np.zeros([32, 4, 3]), epochs=3, callbacks=[anneal], verbose=0)
+  model.history.history["temperature"]             # one value per epoch, falling
   ```
 
   #### References

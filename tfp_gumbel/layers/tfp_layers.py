@@ -5,7 +5,12 @@
 module follows them. It is not imported by `import tfp_gumbel`; import it
 explicitly:
 
-    from tfp_gumbel.layers import tfp_layers
+```python
+# TF_USE_LEGACY_KERAS=1
+from tfp_gumbel.layers import tfp_layers
+layer = tfp_layers.GumbelSoftmax(4, temperature=0.5)
+d = layer(tf.zeros([2, 4]))                      # a tfg.GumbelSoftmax, batch [2]
+```
 """
 
 import tensorflow as tf
