@@ -53,15 +53,13 @@ References:
       Discrete and Backpropagation: Straight-Through and Beyond. NeurIPS 2023.
 """
 
-import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfp_gumbel import _noise
 from tfp_gumbel import _params
-from tfp_gumbel.distributions import gumbel_sinkhorn
-from tfp_gumbel.distributions import relaxed_top_k
-from tfp_gumbel.distributions.relaxed_plackett_luce import neural_sort
+from tfp_gumbel import _kernels
+from tfp_gumbel._kernels import matching
 
 __all__ = [
     "conditional_gumbel",
@@ -90,21 +88,6 @@ def _replace_gradient(value, surrogate):
 
 def _one_hot_argmax(x):
   return tf.one_hot(tf.argmax(x, axis=-1), tf.shape(x)[-1], dtype=x.dtype)
-
-
-def _tempered_softmax(x, temperature, possible):
-  """`softmax(x / t)` over the `possible` classes, exactly 0 elsewhere.
-
-  `x` is not read where `possible` is False (it may be -inf or NaN there, as
-  `-inf - (-inf)` is): it is replaced by 0 before the division, and the
-  result's coordinate by -inf before the softmax, so that those classes get
-  the value 0 and a gradient of exactly 0 for `x` and for `t` (without the
-  inner `where`, d/dt would be `0 * inf = NaN`).
-  """
-  x = tf.where(possible, x, tf.zeros([], x.dtype))
-  scaled = tf.where(possible, _params.divide_by_temperature(x, temperature),
-                    tf.constant(-float("inf"), x.dtype))
-  return tf.math.softmax(scaled)
 
 
 def straight_through(soft_sample, binary=False):
@@ -194,7 +177,7 @@ def gumbel_softmax_st(logits, temperature, seed=None):
   # perturbed logit of -inf and is never the argmax.
   return _replace_gradient(
       _one_hot_argmax(perturbed),
-      _tempered_softmax(perturbed, temperature, _params.possible(logits)))
+      _kernels.tempered_softmax(perturbed, temperature, _params.possible(logits)))
 
 
 def gumbel_sigmoid_st(logits, temperature, seed=None):
@@ -341,13 +324,13 @@ def gumbel_rao(logits, temperature, num_samples=10, seed=None):
   hard = _one_hot_argmax(perturbed)
   possible = _params.possible(logits)
   # The noise of an impossible class would be -inf - (-inf) = NaN; it is
-  # never read (`_tempered_softmax` masks the class), 0 keeps it finite.
+  # never read (`_kernels.tempered_softmax` masks the class), 0 keeps it finite.
   noise = tf.stop_gradient(tf.where(
       possible,
       conditional_gumbel(logits, hard, num_samples, conditional_seed) - logits,
       tf.zeros([], logits.dtype)))
   surrogate = tf.reduce_mean(
-      _tempered_softmax(logits + noise, temperature, possible), axis=0)
+      _kernels.tempered_softmax(logits + noise, temperature, possible), axis=0)
   return _replace_gradient(hard, surrogate)
 
 
@@ -487,72 +470,11 @@ def top_k_st(logits, k, temperature, seed=None):
   # The forward set is the top k of the perturbed logits themselves, not of
   # the relaxed sample, whose coordinates round together at small t.
   return _replace_gradient(
-      relaxed_top_k.top_k_mask(perturbed, k),
-      relaxed_top_k.relaxed_top_k(perturbed, k, temperature))
+      _kernels.top_k_mask(perturbed, k),
+      _kernels.relaxed_top_k(perturbed, k, temperature))
 
 
 # Permutations (Gumbel-Sinkhorn, Mena et al. 2018).
-
-
-def _matching_numpy(scores):
-  """0/1 maximum-weight matching of every `[N, N]` matrix in `scores`."""
-  # Imported here: scipy is needed only by the matching estimators.
-  from scipy import optimize  # pylint: disable=g-import-not-at-top
-  flat = scores.reshape((-1,) + scores.shape[-2:])
-  result = np.zeros_like(flat)
-  for b, matrix in enumerate(flat):
-    # A -inf score (a forbidden assignment) is accepted when maximizing;
-    # scipy raises "cost matrix is infeasible" only if no matching avoids it.
-    rows, cols = optimize.linear_sum_assignment(matrix, maximize=True)
-    result[b, rows, cols] = 1
-  return result.reshape(scores.shape)
-
-
-def matching(scores, name=None):
-  """The permutation matrix of the maximum-weight matching of `scores`.
-
-  For each `[N, N]` matrix in `scores` returns the 0/1 matrix `P` with one 1
-  per row and per column that maximizes `sum_ij P_ij scores_ij` (the
-  assignment problem; entry `(i, j)` = 1 assigns item `i` to position `j`),
-  solved exactly by `scipy.optimize.linear_sum_assignment(maximize=True)`.
-  It is the `t -> 0` limit of `exp(log_sinkhorn(scores / t))`. `-inf`
-  scores are forbidden assignments.
-
-  Where it runs: eagerly and inside `tf.function`, on CPU, through
-  `tf.numpy_function` (the solve runs in Python, one matrix at a time).
-  It does not run under XLA (`jit_compile=True`): XLA cannot compile the
-  Python call and fails with an error naming `EagerPyFunc`/`PyFunc`. It has
-  no gradient (the output is piecewise constant in `scores`); see
-  `gumbel_sinkhorn_st` for a straight-through version.
-
-  Args:
-    scores: float Tensor `[..., N, N]`.
-    name: optional name scope.
-
-  Returns:
-    Tensor of the shape and dtype of `scores`, exactly 0/1.
-
-  #### Example
-
-  ```python
-  scores = tf.constant([[0., 5., 1.], [4., 0., 0.], [0., 2., 3.]])
-  tfg.estimators.matching(scores)   # [[0, 1, 0], [1, 0, 0], [0, 0, 1]]
-  ```
-  """
-  with tf.name_scope(name or "matching"):
-    scores = tf.convert_to_tensor(scores, dtype_hint=tf.float32,
-                                  name="scores")
-    if scores.shape.rank is not None and scores.shape.rank < 2:
-      raise ValueError(f"`scores` must have rank at least 2, got shape "
-                       f"{scores.shape}.")
-    if (scores.shape.rank is not None and None not in scores.shape[-2:]
-        and scores.shape[-1] != scores.shape[-2]):
-      raise ValueError(f"`scores` must be square in its last two axes, got "
-                       f"shape {scores.shape}.")
-    result = tf.numpy_function(_matching_numpy, [scores], scores.dtype,
-                               stateful=False)
-    result.set_shape(scores.shape)
-    return result
 
 
 def gumbel_sinkhorn_st(logits, temperature, seed=None, num_iters=20):
@@ -590,7 +512,7 @@ def gumbel_sinkhorn_st(logits, temperature, seed=None, num_iters=20):
                      f"{logits.shape}.")
   temperature = temperature[..., tf.newaxis]
   _, perturbed = _gumbel_perturbed(logits, temperature, seed)
-  soft = tf.exp(gumbel_sinkhorn.log_sinkhorn(
+  soft = tf.exp(_kernels.log_sinkhorn(
       _params.divide_by_temperature(perturbed, temperature), num_iters))
   return _replace_gradient(matching(perturbed), soft)
 
@@ -631,4 +553,4 @@ def plackett_luce_st(logits, temperature, seed=None):
   _, perturbed = _gumbel_perturbed(logits, temperature, seed)
   hard = tf.one_hot(tf.argsort(perturbed, axis=-1, direction="DESCENDING"),
                     tf.shape(perturbed)[-1], dtype=perturbed.dtype)
-  return _replace_gradient(hard, neural_sort(perturbed, temperature[..., 0]))
+  return _replace_gradient(hard, _kernels.neural_sort(perturbed, temperature[..., 0]))

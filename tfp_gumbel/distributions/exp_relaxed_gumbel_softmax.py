@@ -6,6 +6,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfp_gumbel import _kernels
 from tfp_gumbel import _noise
 from tfp_gumbel import _params
 from tfp_gumbel.distributions import _log_space
@@ -173,14 +174,11 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
     possible = _params.possible_or_none(logits)
     gumbel = _noise.gumbel(
         _params.sample_shape(n, logits, temperature), seed, dtype)
-    if possible is not None:
-      # (-inf + g) / t is the right score but its gradient with respect to t
-      # is -inf * 0 = NaN: score the impossible classes as 0, then add -inf.
-      logits = tf.where(possible, logits, tf.zeros([], dtype))
-    scores = _params.divide_by_temperature(logits + gumbel, temperature)
-    if possible is not None:
-      scores += _params.impossible_bias(possible, dtype)
-    return tf.math.softmax(scores) if on_simplex else tf.math.log_softmax(scores)
+    # The impossible classes are scored 0, then -inf after the division:
+    # (-inf + g) / t is the right score but its gradient with respect to t
+    # is -inf * 0 = NaN.
+    return _kernels.tempered_softmax(logits + gumbel, temperature, possible,
+                                     log=not on_simplex)
 
   def _log_prob_computed(self, y):
     temperature, logits = self._compute_parameters()

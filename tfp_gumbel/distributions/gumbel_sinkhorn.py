@@ -4,81 +4,17 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfp_gumbel import _kernels
 from tfp_gumbel import _noise
 from tfp_gumbel import _params
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
 
+# The kernel lives in _kernels; this name is where users have imported it.
+log_sinkhorn = _kernels.log_sinkhorn
+
 __all__ = ["GumbelSinkhorn", "log_sinkhorn"]
-
-
-def _check_num_iters(num_iters, minimum=1):
-  if (isinstance(num_iters, bool)
-      or not isinstance(num_iters, (int, np.integer)) or num_iters < minimum):
-    kind = "a positive" if minimum else "a non-negative"
-    raise ValueError(
-        f"`num_iters` must be {kind} integer, got {num_iters!r}.")
-  return int(num_iters)
-
-
-def log_sinkhorn(x, num_iters):
-  """`num_iters` rounds of Sinkhorn normalization of `exp(x)`, in log space.
-
-  Each round subtracts the row-wise then the column-wise logsumexp of the
-  `[..., N, N]` matrix `x`, so `exp` of the result has columns summing to 1
-  exactly (up to rounding) and rows summing to 1 up to the convergence error
-  of `num_iters` rounds. Entries equal to `-inf` stay `-inf` (a forbidden
-  assignment) and get a zero gradient, as long as every row and column keeps
-  one finite entry. `num_iters` is a Python int: a fixed count keeps the
-  op XLA-compatible and differentiable.
-
-  Args:
-    x: float Tensor `[..., N, N]`.
-    num_iters: Python int >= 0.
-
-  Returns:
-    Tensor of the shape and dtype of `x`.
-
-  Raises:
-    ValueError: `num_iters` is not a non-negative integer.
-
-  #### Example
-
-  ```python
-  from tfp_gumbel.distributions.gumbel_sinkhorn import log_sinkhorn
-  p = tf.exp(log_sinkhorn(tf.random.stateless_normal([4, 4], (1, 2)), 20))
-  tf.reduce_sum(p, axis=-1), tf.reduce_sum(p, axis=-2)   # ~1, and 1
-  ```
-  """
-  num_iters = _check_num_iters(num_iters, minimum=0)
-  x = tf.convert_to_tensor(x, dtype_hint=tf.float32, name="x")
-  if tf.executing_eagerly():
-    # Eagerly, 20 rounds are ~250 small ops (each logsumexp is several),
-    # ~100 ms for one 10 x 10 sample and ~0.5 s with its gradient; the same
-    # loop as one traced graph runs in ~1 ms (the tape records one call).
-    return _sinkhorn_loop_graph(x, num_iters)
-  return _sinkhorn_loop(x, num_iters)
-
-
-def _sinkhorn_loop(x, num_iters):
-
-  def sinkhorn_round(i, x):
-    x = x - tf.reduce_logsumexp(x, axis=-1, keepdims=True)
-    return i + 1, x - tf.reduce_logsumexp(x, axis=-2, keepdims=True)
-
-  # A while loop, not a Python loop: unrolled, 20 rounds and their gradient
-  # took 22 s to compile under XLA and ran 2x slower (measured on CPU,
-  # [128, 50, 50]: 303 vs 158 ms). `maximum_iterations` makes the loop
-  # differentiable in reverse mode.
-  return tf.while_loop(lambda i, x: i < num_iters, sinkhorn_round,
-                       (tf.constant(0), x), maximum_iterations=num_iters)[1]
-
-
-# Traced once per (shape, dtype, num_iters); `reduce_retracing` generalizes
-# the shape after the first retrace, so varying batch sizes do not pile up.
-_sinkhorn_loop_graph = tf.function(_sinkhorn_loop, reduce_retracing=True,
-                                   autograph=False)
 
 
 class GumbelSinkhorn(tfd.AutoCompositeTensorDistribution):
@@ -183,7 +119,7 @@ class GumbelSinkhorn(tfd.AutoCompositeTensorDistribution):
     parameters = dict(locals())
     if logits is None:
       raise ValueError("`logits` must be given (a `[..., N, N]` Tensor).")
-    self._num_iters = _check_num_iters(num_iters)
+    self._num_iters = _kernels.check_num_iters(num_iters)
     with tf.name_scope(name) as name:
       dtype = _params.float_dtype(temperature=temperature, logits=logits)
       self._temperature = _params.as_parameter(
@@ -235,7 +171,7 @@ class GumbelSinkhorn(tfd.AutoCompositeTensorDistribution):
     gumbel = _noise.gumbel(
         _params.sample_shape(n, logits, temperature), seed, self.dtype)
     scores = _params.divide_by_temperature(logits + gumbel, temperature)
-    return tf.exp(log_sinkhorn(scores, self._num_iters))
+    return tf.exp(_kernels.log_sinkhorn(scores, self._num_iters))
 
   def _log_prob(self, x):
     raise NotImplementedError(

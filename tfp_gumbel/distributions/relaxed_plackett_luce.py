@@ -4,59 +4,17 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfp_gumbel import _kernels
 from tfp_gumbel import _noise
 from tfp_gumbel import _params
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
 
+# The kernel lives in _kernels; this name is where users have imported it.
+neural_sort = _kernels.neural_sort
+
 __all__ = ["RelaxedPlackettLuce", "neural_sort"]
-
-
-def neural_sort(s, temperature):
-  r"""NeuralSort: the unimodal row-stochastic relaxation of `sort(s)`.
-
-  Row `i` (0-based) of the result is a softmax over the items that peaks at the
-  item of rank `i` in decreasing order, so the row-wise argmax is the
-  permutation that sorts `s` in decreasing order, at every temperature
-  (Grover et al. 2019, Theorem 1), and the matrix tends to that permutation
-  matrix as `temperature -> 0`:
-
-  ```none
-  P[i, j] = softmax_j(((N - 1 - 2 i) s_j - sum_k |s_j - s_k|) / t)
-  ```
-
-  Args:
-    s: float Tensor `[..., N]` of real scores.
-    temperature: positive float Tensor broadcasting with `s[..., 0]`.
-
-  Returns:
-    Tensor `[..., N, N]`: rows are the ranks (0 = largest), columns the items.
-
-  #### Examples
-
-  ```python
-  from tfp_gumbel.distributions.relaxed_plackett_luce import neural_sort
-  p = neural_sort(tf.constant([0.3, 2.0, -1.0]), temperature=0.1)
-  tf.argmax(p, axis=-1)          # [1, 0, 2]: the items in decreasing order
-  ```
-  """
-  s = tf.convert_to_tensor(s)
-  temperature = tf.convert_to_tensor(temperature, dtype_hint=s.dtype)
-  n = s.shape[-1]
-  if n is None:
-    n = tf.shape(s)[-1]
-  # A shift of `s` adds the same amount to every entry of a row, which the
-  # softmax ignores; centering keeps the two large terms below from
-  # cancelling in float32 when log-scores are large.
-  s = s - tf.reduce_mean(s, axis=-1, keepdims=True)
-  pairwise = tf.reduce_sum(
-      tf.abs(s[..., :, None] - s[..., None, :]), axis=-1)           # [..., N]
-  ranks = tf.cast(tf.range(n), s.dtype)                              # [N]
-  weights = tf.cast(n - 1, s.dtype) - 2. * ranks                    # [N]
-  scores = weights[:, None] * s[..., None, :] - pairwise[..., None, :]
-  return tf.math.softmax(_params.divide_by_temperature(
-      scores, temperature[..., None, None]))
 
 
 class RelaxedPlackettLuce(tfd.AutoCompositeTensorDistribution):
@@ -179,7 +137,7 @@ class RelaxedPlackettLuce(tfd.AutoCompositeTensorDistribution):
     gumbel = _noise.gumbel(
         _params.sample_shape(n, log_scores, temperature[..., None]), seed,
         self.dtype)
-    return neural_sort(log_scores + gumbel, temperature)
+    return _kernels.neural_sort(log_scores + gumbel, temperature)
 
   def _log_prob(self, x):
     raise NotImplementedError(

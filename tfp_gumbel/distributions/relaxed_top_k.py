@@ -2,8 +2,8 @@
 
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
 
+from tfp_gumbel import _kernels
 from tfp_gumbel import _noise
 from tfp_gumbel import _params
 from tfp_gumbel.distributions import _log_space
@@ -11,117 +11,9 @@ from tfp_gumbel.distributions import exp_relaxed_gumbel_softmax as exp_relaxed
 
 __all__ = ["RelaxedTopK", "relaxed_top_k", "top_k_mask"]
 
-
-# Beyond this many static steps the loop is a tf.while_loop (see below).
-_MAX_UNROLLED_STEPS = 8
-
-
-def _log1m_softmax(log_a):
-  """log(1 - a) for a = exp(log_a) on the simplex (last axis), never -inf.
-
-  Off the largest coordinate a <= 1/2, where log1p(-a) is accurate. On it a
-  can round to 1 (at small t it does), and log(1 - a) is computed as what it
-  is, the log of the mass of the *other* coordinates: a logsumexp of
-  log-softmax values, which are finite even where `a` underflows. A single
-  argmax is chosen (ties: the first), so two equal coordinates are not both
-  excluded from each other's sum.
-  """
-  is_top = tf.one_hot(tf.argmax(log_a, axis=-1), tf.shape(log_a)[-1],
-                      on_value=True, off_value=False)
-  neg_inf = tf.constant(-np.inf, log_a.dtype)
-  log_rest = tf.reduce_logsumexp(tf.where(is_top, neg_inf, log_a), axis=-1,
-                                 keepdims=True)
-  # The top coordinate goes to log1p through a harmless stand-in: where's
-  # gradient to the unselected branch is 0, but 0 * inf (the derivative of
-  # log1p(-exp(l)) at l = 0) would still be NaN.
-  safe = tf.where(is_top, tf.constant(-1., log_a.dtype), log_a)
-  return tf.where(is_top, log_rest, tf.math.log1p(-tf.exp(safe)))
-
-
-def relaxed_top_k(keys, k, temperature):
-  """The relaxed k-hot vector of Gumbel-perturbed `keys` (Xie & Ermon 2019).
-
-  `alpha_1 = keys`; for j = 1..k: `a_j = softmax(alpha_j / t)`,
-  `alpha_{j+1} = alpha_j + log(1 - a_j)`; the result is `sum_j a_j`. Every
-  `a_j` is handled through its log-softmax, so nothing overflows or rounds
-  to log(0) down to t = 1e-3 with |keys| ~ 1e3. Keys equal to -inf (masked
-  classes) stay -inf and get exactly 0 (with gradient 0).
-
-  Args:
-    keys: float Tensor `[..., K]`, e.g. `logits + g` with `g` Gumbel noise.
-    k: Python int, or scalar int Tensor, with 1 <= k <= the number of finite
-      keys (not checked here).
-    temperature: positive float Tensor broadcasting with `keys[..., :1]`
-      (the class axis included).
-
-  Returns:
-    Tensor of the shape and dtype of `keys`, summing to `k` on the last axis.
-
-  #### Example
-
-  ```python
-  from tfp_gumbel.distributions.relaxed_top_k import relaxed_top_k
-  relaxed_top_k(tf.constant([3., 1., 2., -1.]), 2, tf.constant([0.1]))
-  # ~[1, 0, 1, 0]
-  ```
-  """
-  masked = tf.equal(keys, -np.inf)
-  neg_inf = tf.constant(-np.inf, keys.dtype)
-  # Masked keys are carried as 0 and set to -inf after scaling: -inf times
-  # 1/t would give the temperature a NaN gradient (-inf * 0).
-  alpha = tf.where(masked, tf.zeros([], keys.dtype), keys)
-  inv_t = tf.math.reciprocal(temperature)
-
-  def log_softmax_step(alpha):
-    return tf.math.log_softmax(tf.where(masked, neg_inf, alpha * inv_t))
-
-  def body(alpha):
-    log_a = log_softmax_step(alpha)
-    return alpha + _log1m_softmax(log_a), tf.exp(log_a)
-
-  static_k = tf.get_static_value(k)
-  if static_k is not None and static_k <= _MAX_UNROLLED_STEPS:
-    # A Python loop: unrolled steps fuse under XLA where a while loop's do
-    # not (gradient at 1000 x 10, k = 3: 0.66 vs 3.3 ms under XLA, 2.2 vs
-    # 3.8 ms in tf.function).
-    khot = tf.zeros_like(alpha)
-    for _ in range(int(static_k) - 1):
-      alpha, a = body(alpha)
-      khot += a
-  else:
-    # A while loop for large or dynamic k: unrolling k = 50 steps and their
-    # gradient took ~9 s to trace (1 s as a loop). XLA needs a static bound
-    # on the iterations to differentiate the loop: k - 1, or else K - 1.
-    if static_k is not None:
-      max_steps = int(static_k) - 1
-    else:
-      max_steps = None if keys.shape[-1] is None else keys.shape[-1] - 1
-
-    def loop_body(j, alpha, khot):
-      alpha, a = body(alpha)
-      return j + 1, alpha, khot + a
-    _, alpha, khot = tf.while_loop(
-        lambda j, *_: j < tf.cast(k, tf.int32) - 1, loop_body,
-        (tf.constant(0), alpha, tf.zeros_like(alpha)),
-        maximum_iterations=max_steps)
-  # The last step needs no update of alpha.
-  return khot + tf.exp(log_softmax_step(alpha))
-
-
-def top_k_mask(x, k):
-  """The k-hot vector (exactly 0/1, of the dtype of `x`) of the k largest
-  coordinates of `x` on the last axis; no gradient.
-
-  #### Example
-
-  ```python
-  from tfp_gumbel.distributions.relaxed_top_k import top_k_mask
-  top_k_mask(tf.constant([3., 1., 2., -1.]), 2)  # [1, 0, 1, 0]
-  ```
-  """
-  indices = tf.math.top_k(x, k=k, sorted=False).indices
-  return tf.reduce_max(tf.one_hot(indices, tf.shape(x)[-1], dtype=x.dtype),
-                       axis=-2)
+# The kernels live in _kernels; these names are where users have imported them.
+relaxed_top_k = _kernels.relaxed_top_k
+top_k_mask = _kernels.top_k_mask
 
 
 def _k_parameter(k):
@@ -283,7 +175,7 @@ class RelaxedTopK(_log_space.LogSpaceRelaxation):
     logits = self._logits_parameter_no_checks()
     gumbel = _noise.gumbel(
         _params.sample_shape(n, logits, temperature), seed, self.dtype)
-    return relaxed_top_k(logits + gumbel, self._k, temperature)
+    return _kernels.relaxed_top_k(logits + gumbel, self._k, temperature)
 
   def _log_prob(self, x):
     raise NotImplementedError(

@@ -8,9 +8,9 @@ the inference output from `tfg.estimators.matching`.
 import keras
 import tensorflow as tf
 
+from tfp_gumbel import _kernels
 from tfp_gumbel import distributions as tfgd
 from tfp_gumbel import estimators
-from tfp_gumbel.distributions import gumbel_sinkhorn
 from tfp_gumbel.layers import _base
 
 __all__ = ["GumbelSinkhorn"]
@@ -132,7 +132,7 @@ class GumbelSinkhorn(_base.RelaxationLayer):
     return estimators.matching(logits)
 
   def _probs(self, logits):
-    return tf.exp(gumbel_sinkhorn.log_sinkhorn(logits, self.num_iters))
+    return tf.exp(_kernels.log_sinkhorn(logits, self.num_iters))
 
   def get_config(self):
     config = super().get_config()

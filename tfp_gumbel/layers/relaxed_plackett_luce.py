@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfp_gumbel import _kernels
 from tfp_gumbel import estimators
 from tfp_gumbel.distributions import relaxed_plackett_luce
 from tfp_gumbel.layers import _base
@@ -93,7 +94,7 @@ class RelaxedPlackettLuce(_base.RelaxationLayer):
     return tf.one_hot(order, tf.shape(log_scores)[-1], dtype=log_scores.dtype)
 
   def _probs(self, log_scores):
-    return relaxed_plackett_luce.neural_sort(
+    return _kernels.neural_sort(
         log_scores, tf.cast(self.temperature, log_scores.dtype))
 
   def compute_output_shape(self, input_shape):

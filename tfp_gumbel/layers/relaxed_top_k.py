@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfp_gumbel import _kernels
 from tfp_gumbel import estimators
 from tfp_gumbel.distributions import relaxed_top_k
 from tfp_gumbel.layers import _base
@@ -124,11 +125,11 @@ class RelaxedTopK(_base.RelaxationLayer):
     return estimators.top_k_st(logits, self.k, temperature, seed=seed)
 
   def _mode(self, logits):
-    return relaxed_top_k.top_k_mask(logits, self.k)
+    return _kernels.top_k_mask(logits, self.k)
 
   def _probs(self, logits):
     temperature = tf.cast(self.temperature, logits.dtype)[..., tf.newaxis]
-    return relaxed_top_k.relaxed_top_k(logits, self.k, temperature)
+    return _kernels.relaxed_top_k(logits, self.k, temperature)
 
   def get_config(self):
     config = super().get_config()
