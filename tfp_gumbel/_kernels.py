@@ -10,21 +10,28 @@ zero in the output with exactly zero gradient.
 
 | kernel | what it computes | used by |
 |---|---|---|
-| `tempered_softmax` | `softmax((logits + g) / t)` over the possible classes | ExpRelaxedGumbelSoftmax, GumbelSoftmax, estimators |
+| `tempered_softmax` | `softmax((logits + g) / t)` over the possible classes | estimators, `gumbel_softmax_sample` |
+| `gumbel_softmax_sample` | Gumbel-Softmax samples (or their logs) | ExpRelaxedGumbelSoftmax, GumbelSoftmax |
 | `relaxed_top_k` | Xie & Ermon's successive softmax (relaxed k-hot) | RelaxedTopK, `top_k_st`, layers.RelaxedTopK |
 | `top_k_mask` | the exact k-hot of the k largest entries | the same |
 | `log_sinkhorn` | Sinkhorn normalization in log space | GumbelSinkhorn, `gumbel_sinkhorn_st`, layers.GumbelSinkhorn |
 | `matching` | the maximum-weight matching (scipy) | the same, at t -> 0 |
 | `neural_sort` | Grover et al.'s relaxed sorting matrix | RelaxedPlackettLuce, `plackett_luce_st`, layers.RelaxedPlackettLuce |
+| `log_simplex_log_prob` | the ExpConcrete log-density | ExpRelaxedGumbelSoftmax, GumbelSoftmax |
 """
+
+import math
 
 import numpy as np
 import tensorflow as tf
 
+from tfp_gumbel import _noise
 from tfp_gumbel import _params
 
 __all__ = [
     "check_num_iters",
+    "gumbel_softmax_sample",
+    "log_simplex_log_prob",
     "log_sinkhorn",
     "matching",
     "neural_sort",
@@ -52,6 +59,19 @@ def tempered_softmax(x, temperature, possible=None, log=False):
   if possible is not None:
     scores += _params.impossible_bias(possible, x.dtype)
   return tf.math.log_softmax(scores) if log else tf.math.softmax(scores)
+
+
+def gumbel_softmax_sample(logits, temperature, n, seed, log=False):
+  """`n` draws of `softmax((logits + g) / t)` (or their log), g Gumbel.
+
+  `temperature` broadcasts against `logits` (the class axis included). The
+  impossible classes (logit -inf) are exactly 0 (-inf) with zero gradient
+  (`tempered_softmax`).
+  """
+  gumbel = _noise.gumbel(_params.sample_shape(n, logits, temperature), seed,
+                         logits.dtype)
+  return tempered_softmax(logits + gumbel, temperature,
+                          _params.possible_or_none(logits), log=log)
 
 
 # Subsets (Xie & Ermon 2019).
@@ -318,6 +338,10 @@ def neural_sort(s, temperature):
     s: float Tensor `[..., N]` of real scores.
     temperature: positive float Tensor broadcasting with `s[..., 0]`.
 
+  An item with `s = -inf` (a Plackett-Luce score of 0) is absent: it is
+  ranked after every other item, exactly (the last rows are exact 0/1, and
+  the other rows exactly 0 there), with a zero gradient.
+
   Returns:
     Tensor `[..., N, N]`: rows are the ranks (0 = largest), columns the items.
 
@@ -331,6 +355,9 @@ def neural_sort(s, temperature):
   """
   s = tf.convert_to_tensor(s)
   temperature = tf.convert_to_tensor(temperature, dtype_hint=s.dtype)
+  possible = _params.possible_or_none(s)
+  if possible is not None:
+    return _masked_neural_sort(s, temperature, possible)
   n = s.shape[-1]
   if n is None:
     n = tf.shape(s)[-1]
@@ -345,3 +372,129 @@ def neural_sort(s, temperature):
   scores = weights[:, None] * s[..., None, :] - pairwise[..., None, :]
   return tf.math.softmax(_params.divide_by_temperature(
       scores, temperature[..., None, None]))
+
+
+def _masked_neural_sort(s, temperature, possible):
+  """NeuralSort of the N' possible items (`s` > -inf) in the first N' ranks;
+  the absent items (`s` = -inf: a score of 0) fill the last ranks exactly,
+  in the order of their index, as a descending stable sort of `s` puts them.
+
+  The values of `s` at absent items are never read (the double-`where`
+  idiom), so their gradient is exactly 0, and the matrix is 0 at every
+  (rank < N', absent item) and (rank >= N', any other item) entry. With no
+  possible item the matrix is the identity order of the items.
+  """
+  dtype = s.dtype
+  zero = tf.zeros([], dtype)
+  weight = tf.cast(possible, dtype)                                  # [..., N]
+  num_possible = tf.reduce_sum(weight, axis=-1, keepdims=True)       # [..., 1]
+  s = tf.where(possible, s, zero)
+  s = s - (tf.reduce_sum(s, axis=-1, keepdims=True)
+           / tf.maximum(num_possible, 1.))
+  s = tf.where(possible, s, zero)
+  pairwise = tf.reduce_sum(
+      tf.abs(s[..., :, None] - s[..., None, :]) * weight[..., None, :],
+      axis=-1)                                                       # [..., N]
+  n = tf.shape(s)[-1]
+  ranks = tf.cast(tf.range(n), dtype)                                # [N]
+  weights = num_possible - 1. - 2. * ranks                           # [..., N]
+  scores = weights[..., :, None] * s[..., None, :] - pairwise[..., None, :]
+  scores = tf.where(possible[..., None, :],
+                    _params.divide_by_temperature(
+                        scores, temperature[..., None, None]),
+                    tf.constant(-np.inf, dtype))
+  in_relaxed_rank = ranks < num_possible                             # [..., N]
+  # Guard the softmax of a row with no possible item (never selected).
+  soft = tf.math.softmax(tf.where(in_relaxed_rank[..., :, None], scores,
+                                  zero))
+  # Absent item j takes rank N' + (number of absent items before j).
+  absent_rank = (num_possible
+                 + tf.math.cumsum(1. - weight, axis=-1, exclusive=True))
+  hard = tf.cast(
+      tf.math.equal(ranks[..., :, None], absent_rank[..., None, :])
+      & ~possible[..., None, :], dtype)
+  return tf.where(in_relaxed_rank[..., :, None], soft, hard)
+
+
+# The one hand-written density: the ExpConcrete (Maddison et al. 2017).
+
+def log_simplex_log_prob(y, logits, temperature, possible=None, floor=None):
+  """Log-density of the ExpRelaxed Gumbel-Softmax at the log-simplex point `y`.
+
+  ```none
+  log p(y) = lgamma(K) + (K - 1) log t + sum_k log_softmax(logits - t y)_k
+  ```
+
+  (`sum_k z_k - K logsumexp(z) = sum_k log_softmax(z)_k`: one stable op,
+  independent of the normalization of `logits` and of a shift of `y`). With
+  impossible classes (`possible` False there), the density of the K'-class
+  family at the possible coordinates; see `tfg.ExpRelaxedGumbelSoftmax`.
+  `floor` (or None) is the value at which a -inf coordinate of a *possible*
+  class is read (a float16 sample that overflowed in the rounding).
+
+  Args:
+    y: float Tensor `[..., K]`.
+    logits: float Tensor `[..., K]`, -inf at the impossible classes.
+    temperature: float Tensor broadcasting with `logits[..., 0]`.
+    possible: bool mask like `logits`, or None when every class is possible.
+    floor: Python float or None.
+
+  Returns:
+    Tensor of the batch shape: -inf off the support, never NaN (except for a
+    batch member with no possible class: TFP's `allow_nan_stats`).
+  """
+  if possible is not None:
+    return _masked_log_simplex_log_prob(y, logits, temperature, possible,
+                                        floor)
+  if floor is not None:
+    y = tf.maximum(y, tf.constant(floor, y.dtype))
+  # A log-coordinate of -inf on a possible class (a sample of a distribution
+  # that forbids it) is off the support: -inf, read at 0 so that no
+  # `0 * inf` or `inf - inf` reaches the value or the gradient.
+  off_support = tf.math.equal(y, tf.constant(-np.inf, y.dtype))
+  y = tf.where(off_support, tf.zeros([], y.dtype), y)
+  # K as a Python number when static: eagerly, slicing a shape tensor (and
+  # `t[..., None]`) cost more than the rest of a small log_prob.
+  num_classes = logits.shape[-1]
+  if num_classes is None:
+    num_classes = tf.cast(tf.shape(logits)[-1], logits.dtype)
+    log_normalizer = tf.math.lgamma(num_classes)
+  else:
+    log_normalizer = math.lgamma(num_classes)
+  z = logits - tf.expand_dims(temperature, -1) * y
+  log_prob = (log_normalizer
+              + (num_classes - 1.) * tf.math.log(temperature)
+              + tf.reduce_sum(tf.math.log_softmax(z), axis=-1))
+  return tf.where(tf.reduce_any(off_support, axis=-1),
+                  tf.constant(-np.inf, log_prob.dtype), log_prob)
+
+
+def _masked_log_simplex_log_prob(y, logits, temperature, possible, floor):
+  """The density of the K'-class family at the possible coordinates of `y`.
+
+  K' (the number of possible classes) may differ between batch members. A
+  point with mass on an impossible class (`y_k > -inf` there) is outside
+  the support: -inf. For K' = 1 the law is a point mass and the value is
+  0. Impossible coordinates are replaced by 0 before any arithmetic, so
+  neither `-inf - t * (-inf)` nor `0 * inf` reaches the value or the
+  gradient.
+  """
+  dtype = logits.dtype
+  zero = tf.zeros([], dtype)
+  neg_inf = tf.constant(-np.inf, dtype)
+  num_possible = tf.reduce_sum(tf.cast(possible, dtype), axis=-1)
+  y_possible = y if floor is None else tf.maximum(y, tf.constant(floor, dtype))
+  # On the face of the possible classes: finite on them, -inf elsewhere.
+  finite = possible & tf.math.greater(y_possible, neg_inf)
+  on_face = tf.reduce_all(
+      tf.where(possible, finite, tf.math.equal(y, neg_inf)), axis=-1)
+  z = (tf.where(possible, logits, zero)
+       - tf.expand_dims(temperature, -1) * tf.where(finite, y_possible, zero)
+       + _params.impossible_bias(possible, dtype))
+  log_prob = (tf.math.lgamma(num_possible)
+              + (num_possible - 1.) * tf.math.log(temperature)
+              + tf.reduce_sum(
+                  tf.where(possible, tf.math.log_softmax(z), zero), axis=-1))
+  log_prob = tf.where(on_face, log_prob, neg_inf)
+  # No possible class: no distribution (TFP's allow_nan_stats: NaN).
+  return tf.where(num_possible > 0., log_prob, tf.constant(np.nan, dtype))

@@ -10,6 +10,7 @@ import functools
 import ml_dtypes
 import numpy as np
 import tensorflow as tf
+import tensorflow_probability as tfp
 
 # TFP's texts for a point off the support under `validate_args` (its
 # ExpRelaxedOneHotCategorical checks them, on log x for RelaxedOneHotCategorical,
@@ -31,12 +32,15 @@ __all__ = [
     "float_dtype",
     "impossible_bias",
     "is_ref",
+    "log_odds",
     "masked_log_softmax",
     "possible",
     "possible_or_none",
     "safe_log",
-    "parameter_assertions",
+    "logits_assertions",
+    "probs_assertions",
     "sample_shape",
+    "simplex_bijector",
     "simplex_tolerance",
     "temperature_assertions",
     "tiny",
@@ -201,6 +205,18 @@ def safe_log(probs):
                   tf.constant(-np.inf, probs.dtype))
 
 
+def log_odds(probs):
+  """`log(probs) - log1p(-probs)`: probs 0 and 1 are log-odds -inf and +inf,
+  with a zero (not `0 * inf = NaN`) gradient there (`safe_log` and its
+  log1p counterpart)."""
+  below_one = probs < 1.
+  log1m_probs = tf.where(
+      below_one,
+      tf.math.log1p(-tf.where(below_one, probs, tf.zeros_like(probs))),
+      tf.constant(-np.inf, probs.dtype))
+  return safe_log(probs) - log1m_probs
+
+
 def masked_log_softmax(z, mask, axis=-1):
   """`log_softmax(z)` over the entries where `mask` is True, -inf elsewhere.
 
@@ -218,6 +234,13 @@ def masked_log_softmax(z, mask, axis=-1):
   return tf.where(mask, z - log_normalizer, neg_inf)
 
 
+def simplex_bijector(validate_args=False):
+  """The default bijector from R^(K-1) onto the open simplex, shared by the
+  K-class families (their event-space bijector, and the constraint of
+  `probs` in `parameter_properties`)."""
+  return tfp.bijectors.SoftmaxCentered(validate_args=validate_args)
+
+
 def simplex_tolerance(dtype, num_classes):
   """Tolerance on |sum(x) - 1| (or |logsumexp(y)|) for a point on the simplex.
 
@@ -229,48 +252,7 @@ def simplex_tolerance(dtype, num_classes):
   return 10. * eps * (1. + np.log2(max(float(num_classes), 2.)))
 
 
-def _static_rank_check(param, name, event_ndims):
-  if event_ndims and param.shape.rank is not None and param.shape.rank < 1:
-    raise ValueError(f"Argument `{name}` must have rank at least 1. (Its "
-                     f"last axis indexes the classes; got a scalar.)")
-  if event_ndims and param.shape.rank:
-    size = param.shape[-1]
-    if size is not None and size < 1:
-      raise ValueError(f"Argument `{name}` must have final dimension >= 1. "
-                       f"(`{name}` must have at least one class, got 0.)")
-
-
-def parameter_assertions(temperature, logits, probs, *, is_init,
-                         validate_args, event_ndims):
-  """Checks of the (temperature, logits | probs) parameterization.
-
-  Shape checks are static and always run at construction (`is_init=True`).
-  Value checks run only under `validate_args`: at construction for constant
-  parameters, and at every use for Variables (TFP's `is_init` convention).
-  `event_ndims` is 1 for the categorical relaxations (probs on the simplex)
-  and 0 for the binary one (probs in [0, 1]).
-  """
-  param, name = (logits, "logits") if logits is not None else (probs, "probs")
-  if is_init:
-    _static_rank_check(param, name, event_ndims)
-  if not validate_args:
-    return []
-
-  assertions = temperature_assertions(temperature, is_init=is_init)
-  if is_init != is_ref(param):
-    value = tf.convert_to_tensor(param)
-    if event_ndims and not is_init:
-      # A Variable's shape may have changed since construction.
-      assertions.append(tf.debugging.assert_rank_at_least(
-          value, 1, message=f"Argument `{name}` must have rank at least 1."))
-    if logits is not None:
-      assertions += _logits_assertions(value, event_ndims)
-    else:
-      assertions += _probs_assertions(value, event_ndims)
-  return assertions
-
-
-def _logits_assertions(logits, event_ndims):
+def logits_assertions(logits, event_ndims):
   """-inf is an impossible class (binary: +-inf are probs 0 and 1); NaN is
   never allowed, nor +inf among K classes, nor a row with no possible class."""
   assertions = [tf.debugging.assert_equal(
@@ -291,7 +273,7 @@ def _logits_assertions(logits, event_ndims):
   return assertions
 
 
-def _probs_assertions(probs, event_ndims):
+def probs_assertions(probs, event_ndims):
   """In [0, 1] (a 0 is an impossible class), and on the simplex if K-class.
 
   The messages contain TFP's: `RelaxedBernoulli`'s texts for the range checks

@@ -20,6 +20,8 @@ relaxed one.
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfp_gumbel.distributions import _pushforward
+
 tfd = tfp.distributions
 
 __all__ = ["categorical_kl", "monte_carlo_entropy", "monte_carlo_relaxed_kl"]
@@ -75,9 +77,9 @@ def _density_space(p, q):
   """`p` and `q`, or their log-space base distributions if that is shared.
 
   KL divergence is invariant under a bijection applied to both arguments, and
-  every TransformedDistribution of tfp_gumbel is a parameter-free bijector
-  (Exp, Sigmoid) over a base whose density is written in log space and never
-  underflows. Estimating there avoids evaluating `q` at float32 samples whose
+  every push-forward family of tfp_gumbel (GumbelSoftmax, GumbelSigmoid) is
+  a parameter-free bijector (Exp, Sigmoid) over a base whose density is
+  written in log space and never underflows. Estimating there avoids evaluating `q` at float32 samples whose
   coordinates rounded to 0.
   """
   if type(p) is not type(q):
@@ -85,8 +87,7 @@ def _density_space(p, q):
         f"`p` and `q` must be distributions of the same kind (their KL is "
         f"between densities on the same space), got {type(p).__name__} and "
         f"{type(q).__name__}.")
-  if (isinstance(p, tfd.TransformedDistribution)
-      and type(p).__module__.startswith("tfp_gumbel.")):
+  if isinstance(p, _pushforward.Pushforward):
     return p.distribution, q.distribution
   return p, q
 

@@ -1,37 +1,18 @@
 """The ExpRelaxed Gumbel-Softmax (ExpConcrete) distribution over log-simplex vectors."""
 
-import math
-
-import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfp_gumbel import _kernels
-from tfp_gumbel import _noise
 from tfp_gumbel import _params
-from tfp_gumbel.distributions import _log_space
+from tfp_gumbel.distributions import _base
 
 tfb = tfp.bijectors
 
-__all__ = ["ExpRelaxedGumbelSoftmax", "categorical_parameter_properties"]
+__all__ = ["ExpRelaxedGumbelSoftmax"]
 
 
-def categorical_parameter_properties(dtype):
-  """`_parameter_properties` of every K-class relaxation in the package."""
-  eps = np.finfo(tf.as_dtype(dtype or tf.float32).as_numpy_dtype).eps
-  return dict(
-      # Temperature has no event dims: it broadcasts against logits[..., 0].
-      temperature=tfp.util.ParameterProperties(
-          shape_fn=lambda sample_shape: sample_shape[:-1],
-          default_constraining_bijector_fn=lambda: tfb.Softplus(low=eps)),
-      logits=tfp.util.ParameterProperties(event_ndims=1),
-      probs=tfp.util.ParameterProperties(
-          event_ndims=1,
-          default_constraining_bijector_fn=tfb.SoftmaxCentered,
-          is_preferred=False))
-
-
-class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
+class ExpRelaxedGumbelSoftmax(_base.LogitsOrProbs):
   r"""Log-space Gumbel-Softmax (ExpConcrete) distribution.
 
   A sample `y` is the logarithm of a Gumbel-Softmax (Concrete) sample: a vector
@@ -103,7 +84,9 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
       Gumbel-Softmax. ICLR 2017.
   """
 
-  _PARAMETER_EVENT_NDIMS = 1
+  _EVENT_NDIMS = 1
+  _FAMILY = "the ExpRelaxed Gumbel-Softmax"
+  _NOT_IMPLEMENTED = {"mode": "has no closed-form mode."}
 
   def __init__(self,
                temperature,
@@ -136,141 +119,37 @@ class ExpRelaxedGumbelSoftmax(_log_space.LogSpaceRelaxation):
         check.
     """
     parameters = dict(locals())
-    super().__init__(temperature, logits, probs, validate_args,
-                     allow_nan_stats, parameters, name)
+    super().__init__(temperature, dict(logits=logits, probs=probs),
+                     validate_args, allow_nan_stats, parameters, name)
 
   @classmethod
   def _parameter_properties(cls, dtype, num_classes=None):
-    return categorical_parameter_properties(dtype)
+    return cls._event_parameter_properties(dtype)
 
-  def _logits_parameter_no_checks(self):
-    if self._logits is None:
-      # A zero probability is an impossible class, logit -inf.
-      return _params.safe_log(tf.convert_to_tensor(self._probs))
-    return tf.convert_to_tensor(self._logits)
-
-  def _probs_parameter_no_checks(self):
-    if self._logits is None:
-      return tf.convert_to_tensor(self._probs)
-    return tf.math.softmax(self._logits)
-
-  def _num_classes(self):
-    return (self._logits if self._logits is not None else self._probs).shape[-1]
-
-  def _event_shape(self):
-    return tf.TensorShape([self._num_classes()])
-
-  def _event_shape_tensor(self):
-    param = self._logits if self._logits is not None else self._probs
-    return tf.shape(param)[-1:]
-
-  def _sample_computed(self, n, seed=None, on_simplex=False):
-    # `on_simplex=True` is for tfg.GumbelSoftmax: the exp of the sample, as
-    # softmax(z) in one op instead of exp(log_softmax(z)) in two (half the
-    # time at 100 x 10^5 in eager mode and tf.function: 12 vs 28 ms).
-    temperature, logits = self._compute_parameters()
-    temperature = tf.expand_dims(temperature, -1)
-    dtype = logits.dtype
-    possible = _params.possible_or_none(logits)
-    gumbel = _noise.gumbel(
-        _params.sample_shape(n, logits, temperature), seed, dtype)
-    # The impossible classes are scored 0, then -inf after the division:
-    # (-inf + g) / t is the right score but its gradient with respect to t
-    # is -inf * 0 = NaN.
-    return _kernels.tempered_softmax(logits + gumbel, temperature, possible,
-                                     log=not on_simplex)
+  def _sample_computed(self, n, seed):
+    return _kernels.gumbel_softmax_sample(
+        self._computed_logits(), self._computed_temperature(), n, seed,
+        log=True)
 
   def _log_prob_computed(self, y):
-    temperature, logits = self._compute_parameters()
-    y = tf.cast(y, logits.dtype)
-    possible = _params.possible_or_none(logits)
-    if possible is not None:
-      return self._masked_log_prob(y, temperature, logits, possible)
-    y = self._unround(y)
-    # A log-coordinate of -inf on a possible class (a sample of a distribution
-    # that forbids it) is off the support: -inf, read at 0 so that no
-    # `0 * inf` or `inf - inf` reaches the value or the gradient.
-    off_support = tf.math.equal(y, tf.constant(-np.inf, y.dtype))
-    y = tf.where(off_support, tf.zeros([], y.dtype), y)
-    # K as a Python number when static: eagerly, slicing a shape tensor (and
-    # `t[..., None]`) cost more than the rest of a small log_prob.
-    num_classes = logits.shape[-1]
-    if num_classes is None:
-      num_classes = tf.cast(tf.shape(logits)[-1], logits.dtype)
-      log_normalizer = tf.math.lgamma(num_classes)
-    else:
-      log_normalizer = math.lgamma(num_classes)
-    # sum_k z_k - K logsumexp(z) = sum_k log_softmax(z)_k: one stable op, and
-    # independent of the normalization of `logits` and of a shift of `y`.
-    z = logits - tf.expand_dims(temperature, -1) * y
-    log_prob = (log_normalizer
-                + (num_classes - 1.) * tf.math.log(temperature)
-                + tf.reduce_sum(tf.math.log_softmax(z), axis=-1))
-    return tf.where(tf.reduce_any(off_support, axis=-1),
-                    tf.constant(-np.inf, log_prob.dtype), log_prob)
-
-  def _unround(self, y):
-    """Log-coordinates that overflowed to -inf when rounded to float16 or
-    bfloat16 (below -65504 in float16: routine at t = 0.01 and |logits| ~
-    1e3), read at the lowest finite value of the type, as GumbelSoftmax
-    reads an underflowed coordinate at the smallest normal float: what lay
-    beyond was lost in the rounding. (float32 and float64 samples never
-    reach -inf for finite parameters; no op there.)"""
-    if _params.compute_dtype(self.dtype) == self.dtype:
-      return y
-    return tf.maximum(y, tf.constant(float(_params.finfo(self.dtype).min),
-                                     y.dtype))
-
-  def _masked_log_prob(self, y, temperature, logits, possible):
-    """The density of the K'-class family at the possible coordinates of `y`.
-
-    K' (the number of possible classes) may differ between batch members. A
-    point with mass on an impossible class (`y_k > -inf` there) is outside
-    the support: -inf. For K' = 1 the law is a point mass and the value is
-    0 (see the class docstring). Impossible coordinates are replaced by 0
-    before any arithmetic, so neither `-inf - t * (-inf)` nor `0 * inf`
-    reaches the value or the gradient.
-    """
-    dtype = logits.dtype
-    zero = tf.zeros([], dtype)
-    neg_inf = tf.constant(-np.inf, dtype)
-    num_possible = tf.reduce_sum(tf.cast(possible, dtype), axis=-1)
-    y_possible = self._unround(y)
-    # On the face of the possible classes: finite on them, -inf elsewhere.
-    finite = possible & tf.math.greater(y_possible, neg_inf)
-    on_face = tf.reduce_all(
-        tf.where(possible, finite, tf.math.equal(y, neg_inf)), axis=-1)
-    z = (tf.where(possible, logits, zero)
-         - tf.expand_dims(temperature, -1) * tf.where(finite, y_possible, zero)
-         + _params.impossible_bias(possible, dtype))
-    log_prob = (tf.math.lgamma(num_possible)
-                + (num_possible - 1.) * tf.math.log(temperature)
-                + tf.reduce_sum(
-                    tf.where(possible, tf.math.log_softmax(z), zero), axis=-1))
-    log_prob = tf.where(on_face, log_prob, neg_inf)
-    # No possible class: no distribution (TFP's allow_nan_stats: NaN).
-    return tf.where(num_possible > 0., log_prob,
-                    tf.constant(np.nan, dtype))
-
-  def _mean(self, **kwargs):
-    raise NotImplementedError(
-        "mean is not implemented: the ExpRelaxed Gumbel-Softmax has no "
-        "closed-form mean (estimate it from samples).")
-
-  def _mode(self, **kwargs):
-    raise NotImplementedError(
-        "mode is not implemented: the ExpRelaxed Gumbel-Softmax has no "
-        "closed-form mode.")
-
-  def _entropy(self, **kwargs):
-    raise NotImplementedError(
-        "entropy is not implemented: the ExpRelaxed Gumbel-Softmax has no "
-        "closed-form entropy (estimate it from samples).")
+    # Log-coordinates that overflowed to -inf when rounded to float16 or
+    # bfloat16 (below -65504 in float16: routine at t = 0.01 and |logits| ~
+    # 1e3) are read at the lowest finite value of the type, as GumbelSoftmax
+    # reads an underflowed coordinate at the smallest normal float: what lay
+    # beyond was lost in the rounding. float32 and float64 samples never
+    # reach -inf for finite parameters.
+    floor = None
+    if self._compute_dtype != self.dtype:
+      floor = float(_params.finfo(self.dtype).min)
+    logits = self._computed_logits()
+    return _kernels.log_simplex_log_prob(
+        y, logits, self._computed_temperature()[..., 0],
+        _params.possible_or_none(logits), floor=floor)
 
   def _default_event_space_bijector(self):
     # R^(K-1) -> open simplex -> log-simplex.
     return tfb.Chain([tfb.Log(validate_args=self.validate_args),
-                      tfb.SoftmaxCentered(validate_args=self.validate_args)],
+                      _params.simplex_bijector(self.validate_args)],
                      validate_args=self.validate_args)
 
   def _sample_control_dependencies(self, y):

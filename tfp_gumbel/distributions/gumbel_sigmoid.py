@@ -6,24 +6,12 @@ import tensorflow_probability as tfp
 
 from tfp_gumbel import _noise
 from tfp_gumbel import _params
-from tfp_gumbel.distributions import _log_space
+from tfp_gumbel.distributions import _base
 from tfp_gumbel.distributions import _pushforward
 
 tfb = tfp.bijectors
 
-__all__ = ["GumbelSigmoid", "LogitGumbelSigmoid", "binary_parameter_properties"]
-
-
-def binary_parameter_properties(dtype):
-  """`_parameter_properties` of every binary relaxation in the package."""
-  eps = np.finfo(tf.as_dtype(dtype or tf.float32).as_numpy_dtype).eps
-  return dict(
-      temperature=tfp.util.ParameterProperties(
-          default_constraining_bijector_fn=lambda: tfb.Softplus(low=eps)),
-      logits=tfp.util.ParameterProperties(),
-      probs=tfp.util.ParameterProperties(
-          default_constraining_bijector_fn=tfb.Sigmoid,
-          is_preferred=False))
+__all__ = ["GumbelSigmoid", "LogitGumbelSigmoid"]
 
 
 def _degenerate_or_none(logits):
@@ -59,6 +47,108 @@ def log_sigmoid_pair(x):
   return x - 2. * tf.math.softplus(x)
 
 
+def _logistic_sample(temperature, logits, n, seed):
+  """`(logits + l) / t`, l standard Logistic; the atom `logits` itself for
+  probs 0 or 1, without `(+-inf + l) / t`, whose gradient with respect to t
+  is `inf * 0 = NaN`."""
+  dtype = logits.dtype
+  degenerate = _degenerate_or_none(logits)
+  noise = _noise.logistic(
+      _params.sample_shape(n, logits, temperature), seed, dtype)
+  if degenerate is None:
+    return _params.divide_by_temperature(logits + noise, temperature)
+  finite_logits = tf.where(degenerate, tf.zeros([], dtype), logits)
+  return tf.where(
+      degenerate, logits,
+      _params.divide_by_temperature(finite_logits + noise, temperature))
+
+
+def _centered(temperature, logits, y):
+  """u = t y - logits, the standard Logistic variable behind `y`, and the
+  mask of the degenerate (probs 0 or 1) batch members, None if there is
+  known to be none and `y` is known to be finite (the fast path).
+
+  Otherwise u is computed without `t * inf - inf` or `inf * 0` in its value
+  or gradient: it is +-inf where `y` is, and whatever finite value at a
+  degenerate batch member (the callers replace it there).
+  """
+  dtype = logits.dtype
+  degenerate = _degenerate_or_none(logits)
+  y_value = tf.get_static_value(y)
+  if (degenerate is None and y_value is not None
+      and np.isfinite(y_value).all()):
+    return temperature * y - logits, None
+  if degenerate is None:
+    degenerate = tf.zeros_like(logits, tf.bool)
+  zero = tf.zeros([], dtype)
+  finite = tf.math.is_finite(y)
+  u = (temperature * tf.where(finite, y, zero)
+       - tf.where(degenerate, zero, logits))
+  return tf.where(finite, u, y), degenerate
+
+
+def _at_atom(value, y, logits, degenerate, relation, if_true, if_false):
+  """`value`, except for a degenerate batch member (all its mass at the
+  atom `logits`, -inf or +inf): `if_true` where `relation(y, atom)`,
+  `if_false` elsewhere."""
+  if degenerate is None:
+    return value
+  return tf.where(
+      degenerate,
+      tf.where(relation(y, logits), tf.constant(if_true, value.dtype),
+               tf.constant(if_false, value.dtype)),
+      value)
+
+
+def _logistic_log_prob(temperature, logits, y):
+  """log t + log_sigmoid_pair(t y - logits); at a degenerate batch member
+  the density with respect to Lebesgue measure (TFP's) is a Dirac delta:
+  +inf at the atom, -inf elsewhere."""
+  u, degenerate = _centered(temperature, logits, y)
+  value = tf.math.log(temperature) + log_sigmoid_pair(u)
+  if degenerate is not None:
+    # No density at y = +-inf (the pair is inf - inf = NaN at u = +inf).
+    value = tf.where(tf.math.is_inf(u), tf.constant(-np.inf, u.dtype), value)
+  return _at_atom(value, y, logits, degenerate, tf.math.equal, np.inf,
+                  -np.inf)
+
+
+# The distribution functions of the log-odds y, by name: the function of
+# u = t y - logits, and its values at a degenerate member's atom (where
+# relation(y, atom) holds, and elsewhere).
+_DISTRIBUTION_FUNCTIONS = {
+    "cdf": (tf.math.sigmoid, tf.math.greater_equal, 1., 0.),
+    "log_cdf": (tf.math.log_sigmoid, tf.math.greater_equal, 0., -np.inf),
+    "survival_function": (lambda u: tf.math.sigmoid(-u), tf.math.less, 1.,
+                          0.),
+    "log_survival_function": (lambda u: tf.math.log_sigmoid(-u),
+                              tf.math.less, 0., -np.inf),
+}
+
+
+def _logistic_distribution_function(kind, temperature, logits, y):
+  fn, relation, if_true, if_false = _DISTRIBUTION_FUNCTIONS[kind]
+  u, degenerate = _centered(temperature, logits, y)
+  return _at_atom(fn(u), y, logits, degenerate, relation, if_true, if_false)
+
+
+class _DistributionFunctions:
+  """cdf, log_cdf, survival_function, log_survival_function through the
+  class's `_distribution_function(kind, x)`."""
+
+  def _cdf(self, x):
+    return self._distribution_function("cdf", x)
+
+  def _log_cdf(self, x):
+    return self._distribution_function("log_cdf", x)
+
+  def _survival_function(self, x):
+    return self._distribution_function("survival_function", x)
+
+  def _log_survival_function(self, x):
+    return self._distribution_function("log_survival_function", x)
+
+
 class _Sigmoid(tfb.Sigmoid):
   """`tfb.Sigmoid` whose forward pass has a finite gradient everywhere.
 
@@ -80,7 +170,7 @@ class _Sigmoid(tfb.Sigmoid):
     return log_sigmoid_pair(x)
 
 
-class LogitGumbelSigmoid(_log_space.LogSpaceRelaxation):
+class LogitGumbelSigmoid(_DistributionFunctions, _base.LogitsOrProbs):
   r"""Log-odds of a Gumbel-Sigmoid sample: `Logistic(logits / t, 1 / t)`.
 
   The base distribution of `tfg.GumbelSigmoid`, in the space where the density
@@ -122,7 +212,8 @@ class LogitGumbelSigmoid(_log_space.LogSpaceRelaxation):
       A Continuous Relaxation of Discrete Random Variables. ICLR 2017.
   """
 
-  _PARAMETER_EVENT_NDIMS = 0
+  _EVENT_NDIMS = 0
+  _FAMILY = "the log-odds Gumbel-Sigmoid"
 
   def __init__(self,
                temperature,
@@ -133,128 +224,31 @@ class LogitGumbelSigmoid(_log_space.LogSpaceRelaxation):
                name="LogitGumbelSigmoid"):
     """Builds the distribution; arguments as `tfg.GumbelSigmoid`."""
     parameters = dict(locals())
-    super().__init__(temperature, logits, probs, validate_args,
-                     allow_nan_stats, parameters, name)
+    super().__init__(temperature, dict(logits=logits, probs=probs),
+                     validate_args, allow_nan_stats, parameters, name)
 
   @classmethod
   def _parameter_properties(cls, dtype, num_classes=None):
-    return binary_parameter_properties(dtype)
+    return cls._event_parameter_properties(dtype)
 
-  def _logits_parameter_no_checks(self):
-    if self._logits is None:
-      # probs 0 and 1 are log-odds -inf and +inf, with a zero (not
-      # 0 * inf = NaN) gradient from safe_log and its log1p counterpart.
-      probs = tf.convert_to_tensor(self._probs)
-      below_one = probs < 1.
-      log1m_probs = tf.where(
-          below_one,
-          tf.math.log1p(-tf.where(below_one, probs, tf.zeros_like(probs))),
-          tf.constant(-np.inf, self.dtype))
-      return _params.safe_log(probs) - log1m_probs
-    return tf.convert_to_tensor(self._logits)
-
-  def _probs_parameter_no_checks(self):
-    if self._logits is None:
-      return tf.convert_to_tensor(self._probs)
-    return tf.math.sigmoid(self._logits)
-
-  def _event_shape(self):
-    return tf.TensorShape([])
-
-  def _event_shape_tensor(self):
-    return tf.constant([], dtype=tf.int32)
-
-  def _sample_computed(self, n, seed=None):
-    temperature, logits = self._compute_parameters()
-    dtype = logits.dtype
-    degenerate = _degenerate_or_none(logits)
-    noise = _noise.logistic(
-        _params.sample_shape(n, logits, temperature), seed, dtype)
-    if degenerate is None:
-      return _params.divide_by_temperature(logits + noise, temperature)
-    # The atom itself, without (+-inf + l) / t, whose gradient with respect
-    # to t is inf * 0 = NaN.
-    finite_logits = tf.where(degenerate, tf.zeros([], dtype), logits)
-    return tf.where(
-        degenerate, logits,
-        _params.divide_by_temperature(finite_logits + noise, temperature))
-
-  def _centered(self, y):
-    """u = t y - logits, the standard Logistic variable behind `y`, the
-    mask of the degenerate (probs 0 or 1) batch members, None if there is
-    known to be none and `y` is known to be finite (the fast path), and `y`,
-    all in the compute dtype.
-
-    Otherwise u is computed without `t * inf - inf` or `inf * 0` in its value
-    or gradient: it is +-inf where `y` is, and whatever finite value at a
-    degenerate batch member (the callers replace it there).
-    """
-    temperature, logits = self._compute_parameters()
-    dtype = logits.dtype
-    y = tf.cast(y, dtype)
-    degenerate = _degenerate_or_none(logits)
-    y_value = tf.get_static_value(y)
-    if (degenerate is None and y_value is not None
-        and np.isfinite(y_value).all()):
-      return temperature * y - logits, None, y
-    if degenerate is None:
-      degenerate = tf.zeros_like(logits, tf.bool)
-    zero = tf.zeros([], dtype)
-    finite = tf.math.is_finite(y)
-    u = (temperature * tf.where(finite, y, zero)
-         - tf.where(degenerate, zero, logits))
-    return tf.where(finite, u, y), degenerate, y
-
-  def _at_atom(self, value, y, degenerate, relation, if_true, if_false):
-    """`value`, except for a degenerate batch member (all its mass at the
-    atom `logits`, -inf or +inf): `if_true` where `relation(y, atom)`,
-    `if_false` elsewhere."""
-    if degenerate is None:
-      return value
-    atom = tf.cast(self._logits_parameter_no_checks(), value.dtype)
-    return tf.where(
-        degenerate,
-        tf.where(relation(y, atom), tf.constant(if_true, value.dtype),
-                 tf.constant(if_false, value.dtype)),
-        value)
+  def _sample_computed(self, n, seed):
+    return _logistic_sample(self._computed_temperature(),
+                            self._computed_logits(), n, seed)
 
   def _log_prob_computed(self, y):
-    # At a degenerate batch member the density with respect to Lebesgue
-    # measure (TFP's) is a Dirac delta: +inf at the atom, -inf elsewhere.
-    u, degenerate, y = self._centered(y)
-    value = (tf.math.log(self._compute_parameters()[0])
-             + log_sigmoid_pair(u))
-    if degenerate is not None:
-      # No density at y = +-inf (the pair is inf - inf = NaN at u = +inf).
-      value = tf.where(tf.math.is_inf(u), tf.constant(-np.inf, u.dtype),
-                       value)
-    return self._at_atom(value, y, degenerate, tf.math.equal, np.inf, -np.inf)
+    return _logistic_log_prob(self._computed_temperature(),
+                              self._computed_logits(), y)
 
-  def _cdf(self, y):
-    u, degenerate, y = self._centered(y)
-    return self._rounded(self._at_atom(tf.math.sigmoid(u), y, degenerate,
-                                       tf.math.greater_equal, 1., 0.))
-
-  def _log_cdf(self, y):
-    u, degenerate, y = self._centered(y)
-    return self._rounded(self._at_atom(tf.math.log_sigmoid(u), y, degenerate,
-                                       tf.math.greater_equal, 0., -np.inf))
-
-  def _survival_function(self, y):
-    u, degenerate, y = self._centered(y)
-    return self._rounded(self._at_atom(tf.math.sigmoid(-u), y, degenerate,
-                                       tf.math.less, 1., 0.))
-
-  def _log_survival_function(self, y):
-    u, degenerate, y = self._centered(y)
-    return self._rounded(self._at_atom(tf.math.log_sigmoid(-u), y, degenerate,
-                                       tf.math.less, 0., -np.inf))
+  def _distribution_function(self, kind, y):
+    return self._rounded(_logistic_distribution_function(
+        kind, self._computed_temperature(), self._computed_logits(),
+        self._computed(y)))
 
   def _default_event_space_bijector(self):
     return tfb.Identity(validate_args=self.validate_args)
 
 
-class GumbelSigmoid(_pushforward.ClampedPushforward):
+class GumbelSigmoid(_DistributionFunctions, _pushforward.Pushforward):
   r"""Gumbel-Sigmoid (binary Concrete) distribution: a relaxed Bernoulli.
 
   Samples lie in the unit interval and approach 0 or 1 as `temperature -> 0`,
@@ -317,6 +311,8 @@ class GumbelSigmoid(_pushforward.ClampedPushforward):
       Gumbel-Softmax. ICLR 2017.
   """
 
+  _EVENT_NDIMS = 0
+  _FAMILY = "the Gumbel-Sigmoid"
   _BASE = LogitGumbelSigmoid
   _BIJECTOR = _Sigmoid
 
@@ -352,12 +348,23 @@ class GumbelSigmoid(_pushforward.ClampedPushforward):
         check.
     """
     parameters = dict(locals())
-    super().__init__(temperature, logits, probs, validate_args,
-                     allow_nan_stats, parameters, name)
+    super().__init__(temperature, dict(logits=logits, probs=probs),
+                     validate_args, allow_nan_stats, parameters, name)
 
   @classmethod
   def _parameter_properties(cls, dtype, num_classes=None):
-    return binary_parameter_properties(dtype)
+    return cls._event_parameter_properties(dtype)
+
+  def _base_sample(self, n, seed):
+    return _logistic_sample(self._computed_temperature(),
+                            self._computed_logits(), n, seed)
+
+  def _base_log_prob(self, y):
+    return _logistic_log_prob(self._computed_temperature(),
+                              self._computed_logits(), y)
+
+  def _forward(self, y):
+    return tf.math.sigmoid(y)
 
   def _inverse_and_ildj(self, x):
     # Samples rounded to 0 or 1 are read at the last representable point
@@ -373,8 +380,7 @@ class GumbelSigmoid(_pushforward.ClampedPushforward):
     # calls for the same value (a sum of same-sign terms: nothing cancels).
     log_x, log1m_x = tf.math.log(clamped), tf.math.log1p(-clamped)
     y, ildj = log_x - log1m_x, -log_x - log1m_x
-    degenerate = _degenerate_or_none(
-        self.distribution._logits_parameter_no_checks())  # pylint: disable=protected-access
+    degenerate = _degenerate_or_none(self._logits_parameter_no_checks())
     if degenerate is None:
       return y, ildj
     # probs 0 or 1: not clamped, the atom is x = 0 or 1 itself (y = -inf or
@@ -390,17 +396,10 @@ class GumbelSigmoid(_pushforward.ClampedPushforward):
   # The distribution functions need no clamp (they are 0 / -inf / 1 at
   # x = 0, as they should be), but TFP's inverse of the sigmoid would give
   # them a NaN gradient at x = 0 or 1: `_logit` instead.
-  def _cdf(self, x):
-    return self.distribution._cdf(_logit(self._computed(x)))  # pylint: disable=protected-access
-
-  def _log_cdf(self, x):
-    return self.distribution._log_cdf(_logit(self._computed(x)))  # pylint: disable=protected-access
-
-  def _survival_function(self, x):
-    return self.distribution._survival_function(_logit(self._computed(x)))  # pylint: disable=protected-access
-
-  def _log_survival_function(self, x):
-    return self.distribution._log_survival_function(_logit(self._computed(x)))  # pylint: disable=protected-access
+  def _distribution_function(self, kind, x):
+    return self._rounded(_logistic_distribution_function(
+        kind, self._computed_temperature(), self._computed_logits(),
+        _logit(self._computed(x))))
 
   def _default_event_space_bijector(self):
     return _Sigmoid(validate_args=self.validate_args)

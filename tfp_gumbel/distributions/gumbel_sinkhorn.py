@@ -7,6 +7,7 @@ import tensorflow_probability as tfp
 from tfp_gumbel import _kernels
 from tfp_gumbel import _noise
 from tfp_gumbel import _params
+from tfp_gumbel.distributions import _base
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
@@ -17,7 +18,7 @@ log_sinkhorn = _kernels.log_sinkhorn
 __all__ = ["GumbelSinkhorn", "log_sinkhorn"]
 
 
-class GumbelSinkhorn(tfd.AutoCompositeTensorDistribution):
+class GumbelSinkhorn(_base.Relaxation):
   r"""Gumbel-Sinkhorn distribution: relaxed permutation matrices.
 
   A sample is a doubly-stochastic `N x N` matrix (non-negative, rows and
@@ -91,6 +92,17 @@ class GumbelSinkhorn(tfd.AutoCompositeTensorDistribution):
       and Doubly Stochastic Matrices. Ann. Math. Statist. 1964.
   """
 
+  _EVENT_NDIMS = 2
+  _PARAMETERS = ("logits",)
+  _FAMILY = "the Gumbel-Sinkhorn distribution"
+  _NOT_IMPLEMENTED = {
+      "log_prob": "has no tractable density (Mena et al. 2018); use it "
+                  "through `sample`.",
+      "mode": "has no closed-form mode (tfg.estimators.matching(logits) is "
+              "the hard assignment the samples concentrate on as t -> 0).",
+      "entropy": "has no tractable density.",
+  }
+
   def __init__(self,
                temperature,
                logits,
@@ -120,33 +132,12 @@ class GumbelSinkhorn(tfd.AutoCompositeTensorDistribution):
     if logits is None:
       raise ValueError("`logits` must be given (a `[..., N, N]` Tensor).")
     self._num_iters = _kernels.check_num_iters(num_iters)
-    with tf.name_scope(name) as name:
-      dtype = _params.float_dtype(temperature=temperature, logits=logits)
-      self._temperature = _params.as_parameter(
-          temperature, dtype, "temperature")
-      self._logits = _params.as_parameter(logits, dtype, "logits")
-      super().__init__(
-          dtype=dtype,
-          reparameterization_type=tfd.FULLY_REPARAMETERIZED,
-          validate_args=validate_args,
-          allow_nan_stats=allow_nan_stats,
-          parameters=parameters,
-          name=name)
+    super().__init__(temperature, dict(logits=logits), validate_args,
+                     allow_nan_stats, parameters, name)
 
   @classmethod
   def _parameter_properties(cls, dtype, num_classes=None):
-    eps = np.finfo(tf.as_dtype(dtype or tf.float32).as_numpy_dtype).eps
-    return dict(
-        # Temperature has no event dims: it broadcasts against logits[..., 0, 0].
-        temperature=tfp.util.ParameterProperties(
-            shape_fn=lambda sample_shape: sample_shape[:-2],
-            default_constraining_bijector_fn=lambda: tfb.Softplus(low=eps)),
-        logits=tfp.util.ParameterProperties(event_ndims=2))
-
-  @property
-  def temperature(self):
-    """The temperature, as given (a Tensor, Variable or DeferredTensor)."""
-    return self._temperature
+    return cls._event_parameter_properties(dtype)
 
   @property
   def logits(self):
@@ -158,71 +149,34 @@ class GumbelSinkhorn(tfd.AutoCompositeTensorDistribution):
     """The number of Sinkhorn rounds (a Python int)."""
     return self._num_iters
 
-  def _event_shape(self):
-    return self._logits.shape[-2:]
-
-  def _event_shape_tensor(self):
-    return tf.shape(self._logits)[-2:]
-
-  def _sample_n(self, n, seed=None):
-    temperature = tf.convert_to_tensor(self._temperature)[..., tf.newaxis,
-                                                          tf.newaxis]
-    logits = tf.convert_to_tensor(self._logits)
+  def _sample_computed(self, n, seed):
+    logits = self._computed(tf.convert_to_tensor(self._logits))
+    temperature = self._computed_temperature()
     gumbel = _noise.gumbel(
-        _params.sample_shape(n, logits, temperature), seed, self.dtype)
+        _params.sample_shape(n, logits, temperature), seed, logits.dtype)
     scores = _params.divide_by_temperature(logits + gumbel, temperature)
     return tf.exp(_kernels.log_sinkhorn(scores, self._num_iters))
 
-  def _log_prob(self, x):
-    raise NotImplementedError(
-        "log_prob is not implemented: the Gumbel-Sinkhorn distribution has no "
-        "tractable density (Mena et al. 2018); use it through `sample`.")
+  def _static_shape_checks(self, param, name):
+    if param.shape.rank is None:
+      return
+    if param.shape.rank < 2:
+      raise ValueError(
+          f"`logits` must have rank at least 2 (its last two axes index "
+          f"items and positions), got shape {param.shape}.")
+    n, m = param.shape[-2], param.shape[-1]
+    if n is not None and m is not None and n != m:
+      raise ValueError(
+          f"`logits` must be square in its last two axes, got shape "
+          f"{param.shape}.")
 
-  def _mean(self, **kwargs):
-    raise NotImplementedError(
-        "mean is not implemented: the Gumbel-Sinkhorn distribution has no "
-        "closed-form mean (estimate it from samples).")
-
-  def _mode(self, **kwargs):
-    raise NotImplementedError(
-        "mode is not implemented: the Gumbel-Sinkhorn distribution has no "
-        "closed-form mode (tfg.estimators.matching(logits) is the hard "
-        "assignment the samples concentrate on as t -> 0).")
-
-  def _entropy(self, **kwargs):
-    raise NotImplementedError(
-        "entropy is not implemented: the Gumbel-Sinkhorn distribution has no "
-        "tractable density.")
-
-  def _parameter_control_dependencies(self, is_init):
-    logits = self._logits
-    if is_init and logits.shape.rank is not None:
-      if logits.shape.rank < 2:
-        raise ValueError(
-            f"`logits` must have rank at least 2 (its last two axes index "
-            f"items and positions), got shape {logits.shape}.")
-      n, m = logits.shape[-2], logits.shape[-1]
-      if n is not None and m is not None and n != m:
-        raise ValueError(
-            f"`logits` must be square in its last two axes, got shape "
-            f"{logits.shape}.")
-    if not self.validate_args:
-      return []
-    assertions = _params.temperature_assertions(self._temperature,
-                                                is_init=is_init)
-    if is_init != _params.is_ref(logits):
-      value = tf.convert_to_tensor(logits)
-      if not is_init:
-        # A Variable's shape may have changed since construction.
-        assertions += [
-            tf.debugging.assert_rank_at_least(
-                value, 2, message="`logits` must have rank at least 2."),
-            tf.debugging.assert_equal(
-                tf.shape(value)[-1], tf.shape(value)[-2],
-                message="`logits` must be square in its last two axes."),
-        ]
-      # -inf is allowed (a forbidden assignment); NaN and +inf are not.
-      assertions.append(tf.debugging.assert_equal(
-          tf.reduce_any(tf.math.is_nan(value) | (value == np.inf)), False,
-          message="`logits` must not contain NaN or +inf."))
-    return assertions
+  def _parameter_value_assertions(self, value, name):
+    # -inf is allowed (a forbidden assignment); NaN and +inf are not.
+    return [
+        tf.debugging.assert_equal(
+            tf.shape(value)[-1], tf.shape(value)[-2],
+            message="`logits` must be square in its last two axes."),
+        tf.debugging.assert_equal(
+            tf.reduce_any(tf.math.is_nan(value) | (value == np.inf)), False,
+            message="`logits` must not contain NaN or +inf."),
+    ]

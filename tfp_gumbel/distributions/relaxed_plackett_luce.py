@@ -1,12 +1,12 @@
 """The relaxed Plackett-Luce distribution: NeuralSort of Gumbel-perturbed log-scores."""
 
-import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfp_gumbel import _kernels
 from tfp_gumbel import _noise
 from tfp_gumbel import _params
+from tfp_gumbel.distributions import _base
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
@@ -17,7 +17,7 @@ neural_sort = _kernels.neural_sort
 __all__ = ["RelaxedPlackettLuce", "neural_sort"]
 
 
-class RelaxedPlackettLuce(tfd.AutoCompositeTensorDistribution):
+class RelaxedPlackettLuce(_base.Relaxation):
   r"""Relaxed Plackett-Luce permutations (stochastic NeuralSort).
 
   A Plackett-Luce permutation of `N` items with positive `scores` ranks them
@@ -48,6 +48,15 @@ class RelaxedPlackettLuce(tfd.AutoCompositeTensorDistribution):
   permutation, and `tfg.estimators.plackett_luce_st` for exactly 0/1
   permutation matrices with this relaxation's gradient.
 
+  #### Absent items
+
+  An item with `scores = 0` is absent: Plackett-Luce never draws it before
+  a possible item, so it takes the last ranks in every sample, exactly (its
+  column is exactly 0 in the first N' rows, N' the number of positive
+  scores, and the last rows are exact 0/1, the absent items in the order of
+  their index), with a zero gradient; the first N' rows are the relaxation
+  of the N' possible items. This is the way to pad or mask items.
+
   #### Examples
 
   ```python
@@ -55,6 +64,8 @@ class RelaxedPlackettLuce(tfd.AutoCompositeTensorDistribution):
   d = tfg.RelaxedPlackettLuce(temperature=0.1, scores=[1., 4., 2.])
   x = d.sample(5, seed=(1, 2))          # [5, 3, 3], rows sum to 1
   perms = tf.argmax(x, axis=-1)         # [5, 3] ~ tfd.PlackettLuce([1., 4., 2.])
+  padded = tfg.RelaxedPlackettLuce(0.5, scores=[0., 1., 2., 3.])
+  padded.sample(2, seed=(1, 2))[:, 3]   # item 0 ranked last: [1, 0, 0, 0]
   ```
 
   #### References
@@ -62,6 +73,17 @@ class RelaxedPlackettLuce(tfd.AutoCompositeTensorDistribution):
   [1] Aditya Grover, Eric Wang, Aaron Zweig, Stefano Ermon. Stochastic
       Optimization of Sorting Networks via Continuous Relaxations. ICLR 2019.
   """
+
+  _EVENT_NDIMS = 1
+  _PARAMETERS = ("scores",)
+  _FAMILY = "the relaxed Plackett-Luce distribution"
+  _NOT_IMPLEMENTED = {
+      "log_prob": "(NeuralSort matrix) has no tractable density. Use "
+                  "tfd.PlackettLuce(scores).log_prob for the permutation "
+                  "itself.",
+      "mode": "has no closed-form mode (the most likely *permutation* is "
+              "tfd.PlackettLuce(scores).mode()).",
+  }
 
   def __init__(self,
                temperature,
@@ -74,8 +96,9 @@ class RelaxedPlackettLuce(tfd.AutoCompositeTensorDistribution):
     Args:
       temperature: positive float Tensor (or Variable, or DeferredTensor) whose
         shape broadcasts with `scores[..., 0]`.
-      scores: positive float Tensor `[..., N]`: the Plackett-Luce scores of the
-        `N` items, as in `tfd.PlackettLuce`.
+      scores: non-negative float Tensor `[..., N]`: the Plackett-Luce scores
+        of the `N` items, as in `tfd.PlackettLuce`; 0 marks an absent item
+        (see "Absent items").
       validate_args: check parameter values.
       allow_nan_stats: TFP's convention for undefined statistics.
       name: name scope of the ops.
@@ -85,97 +108,63 @@ class RelaxedPlackettLuce(tfd.AutoCompositeTensorDistribution):
       ValueError: a scalar `scores`, or one with no items.
     """
     parameters = dict(locals())
-    with tf.name_scope(name) as name:
-      dtype = _params.float_dtype(temperature=temperature, scores=scores)
-      self._temperature = _params.as_parameter(
-          temperature, dtype, "temperature")
-      self._scores = _params.as_parameter(scores, dtype, "scores")
-      super().__init__(
-          dtype=dtype,
-          reparameterization_type=tfd.FULLY_REPARAMETERIZED,
-          validate_args=validate_args,
-          allow_nan_stats=allow_nan_stats,
-          parameters=parameters,
-          name=name)
+    super().__init__(temperature, dict(scores=scores), validate_args,
+                     allow_nan_stats, parameters, name)
 
   @classmethod
   def _parameter_properties(cls, dtype, num_classes=None):
-    eps = np.finfo(tf.as_dtype(dtype or tf.float32).as_numpy_dtype).eps
+    eps = _params.finfo(dtype or tf.float32).eps
     return dict(
-        # Temperature has no event dims: it broadcasts against scores[..., 0].
-        temperature=tfp.util.ParameterProperties(
-            shape_fn=lambda sample_shape: sample_shape[:-2],
-            default_constraining_bijector_fn=lambda: tfb.Softplus(low=eps)),
+        # A sample is [..., N, N]: the temperature drops both event axes.
+        temperature=_base.temperature_properties(dtype, event_ndims=2),
         scores=tfp.util.ParameterProperties(
             event_ndims=1,
-            shape_fn=lambda sample_shape: sample_shape[:-1],
             default_constraining_bijector_fn=lambda: tfb.Softplus(low=eps)))
 
   @property
-  def temperature(self):
-    """The temperature, as given (a Tensor, Variable or DeferredTensor)."""
-    return self._temperature
-
-  @property
   def scores(self):
-    """The positive scores of the items, as given."""
+    """The scores of the items, as given (0: an absent item, ranked last)."""
     return self._scores
 
-  def _num_items(self):
-    return self._scores.shape[-1] if self._scores.shape.rank else None
-
   def _event_shape(self):
-    return tf.TensorShape([self._num_items(), self._num_items()])
+    n = self._num_classes()
+    return tf.TensorShape([n, n])
 
   def _event_shape_tensor(self):
     n = tf.shape(self._scores)[-1]
     return tf.stack([n, n])
 
-  def _sample_n(self, n, seed=None):
-    temperature = tf.convert_to_tensor(self._temperature)
-    log_scores = tf.math.log(tf.convert_to_tensor(self._scores))
+  def _sample_computed(self, n, seed):
+    # A zero score is an absent item: log-score -inf, with a zero gradient
+    # (safe_log), which neural_sort ranks last.
+    log_scores = _params.safe_log(self._computed(
+        tf.convert_to_tensor(self._scores)))
+    temperature = self._computed_temperature()
     gumbel = _noise.gumbel(
-        _params.sample_shape(n, log_scores, temperature[..., None]), seed,
-        self.dtype)
-    return _kernels.neural_sort(log_scores + gumbel, temperature)
-
-  def _log_prob(self, x):
-    raise NotImplementedError(
-        "log_prob is not implemented: the relaxed Plackett-Luce (NeuralSort) "
-        "matrix has no tractable density. Use tfd.PlackettLuce(scores)"
-        ".log_prob for the permutation itself.")
-
-  def _mean(self, **kwargs):
-    raise NotImplementedError(
-        "mean is not implemented: the relaxed Plackett-Luce distribution has "
-        "no closed-form mean (estimate it from samples).")
-
-  def _mode(self, **kwargs):
-    raise NotImplementedError(
-        "mode is not implemented: the relaxed Plackett-Luce distribution has "
-        "no closed-form mode (the most likely *permutation* is "
-        "tfd.PlackettLuce(scores).mode()).")
+        _params.sample_shape(n, log_scores, temperature), seed,
+        log_scores.dtype)
+    return _kernels.neural_sort(log_scores + gumbel, temperature[..., 0])
 
   def _default_event_space_bijector(self):
     return None
 
-  def _parameter_control_dependencies(self, is_init):
-    if is_init:
-      if self._scores.shape.rank == 0:
-        raise ValueError("Argument `scores` must have rank at least 1.")
-      if self._num_items() is not None and self._num_items() < 1:
-        raise ValueError("Argument `scores` must have final dimension >= 1.")
-    if not self.validate_args:
-      return []
-    assertions = _params.temperature_assertions(self._temperature,
-                                                is_init=is_init)
-    if is_init != _params.is_ref(self._scores):
-      scores = tf.convert_to_tensor(self._scores)
-      assertions += [
-          tf.debugging.assert_positive(
-              scores, message="`scores` must be positive."),
-          tf.debugging.assert_equal(
-              tf.reduce_all(tf.math.is_finite(scores)), True,
-              message="`scores` must be finite."),
-      ]
-    return assertions
+  def _static_shape_checks(self, param, name):
+    if param.shape.rank == 0:
+      raise ValueError("Argument `scores` must have rank at least 1.")
+    num_items = self._num_classes()
+    if num_items is not None and num_items < 1:
+      raise ValueError("Argument `scores` must have final dimension >= 1.")
+
+  def _parameter_value_assertions(self, value, name):
+    return [
+        tf.debugging.assert_non_negative(
+            value, message="`scores` must be non-negative (0: an absent "
+                           "item)."),
+        tf.debugging.assert_equal(
+            tf.reduce_all(tf.math.is_finite(value)), True,
+            message="`scores` must be finite."),
+        tf.debugging.assert_equal(
+            tf.reduce_all(tf.reduce_any(value > 0., axis=-1)), True,
+            message="`scores` must leave at least one item with a positive "
+                    "score."),
+    ]

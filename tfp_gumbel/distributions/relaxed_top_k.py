@@ -6,8 +6,7 @@ import tensorflow as tf
 from tfp_gumbel import _kernels
 from tfp_gumbel import _noise
 from tfp_gumbel import _params
-from tfp_gumbel.distributions import _log_space
-from tfp_gumbel.distributions import exp_relaxed_gumbel_softmax as exp_relaxed
+from tfp_gumbel.distributions import _base
 
 __all__ = ["RelaxedTopK", "relaxed_top_k", "top_k_mask"]
 
@@ -34,7 +33,7 @@ def _k_parameter(k):
   return k
 
 
-class RelaxedTopK(_log_space.LogSpaceRelaxation):
+class RelaxedTopK(_base.LogitsOrProbs):
   r"""Relaxed k-hot vectors: a continuous relaxation of subset sampling.
 
   A sample is a vector in `[0, k]^K` summing to `k` whose large coordinates
@@ -98,7 +97,13 @@ class RelaxedTopK(_log_space.LogSpaceRelaxation):
       Replacement. ICML 2019.
   """
 
-  _PARAMETER_EVENT_NDIMS = 1
+  _EVENT_NDIMS = 1
+  _FAMILY = "RelaxedTopK"
+  _NOT_IMPLEMENTED = {
+      "log_prob": "has no tractable density (the successive softmaxes are "
+                  "not invertible in closed form). Use its reparameterized "
+                  "samples, or tfg.estimators.top_k_st.",
+  }
 
   def __init__(self,
                temperature,
@@ -131,8 +136,8 @@ class RelaxedTopK(_log_space.LogSpaceRelaxation):
     """
     parameters = dict(locals())
     self._k = _k_parameter(k)
-    super().__init__(temperature, logits, probs, validate_args,
-                     allow_nan_stats, parameters, name)
+    super().__init__(temperature, dict(logits=logits, probs=probs),
+                     validate_args, allow_nan_stats, parameters, name)
     num_classes = self._num_classes()
     if isinstance(self._k, int) and not (
         1 <= self._k <= (num_classes or self._k)):
@@ -141,47 +146,23 @@ class RelaxedTopK(_log_space.LogSpaceRelaxation):
 
   @classmethod
   def _parameter_properties(cls, dtype, num_classes=None):
-    # `k` is a scalar shared by the whole batch: no batch dimensions, so it
-    # is left out here and carried unchanged through slicing and copy.
-    return exp_relaxed.categorical_parameter_properties(dtype)
+    return cls._event_parameter_properties(dtype)
+
+  # `k` is a scalar shared by the whole batch: no batch dimensions, so it is
+  # not among the parameter properties, and is carried unchanged through
+  # slicing and copy.
 
   @property
   def k(self):
     """The subset size: a Python int, or an int Tensor if given dynamically."""
     return self._k
 
-  def _logits_parameter_no_checks(self):
-    if self._logits is None:
-      return tf.math.log(self._probs)
-    return tf.convert_to_tensor(self._logits)
-
-  def _probs_parameter_no_checks(self):
-    if self._logits is None:
-      return tf.convert_to_tensor(self._probs)
-    return tf.math.softmax(self._logits)
-
-  def _num_classes(self):
-    return (self._logits if self._logits is not None else self._probs).shape[-1]
-
-  def _event_shape(self):
-    return tf.TensorShape([self._num_classes()])
-
-  def _event_shape_tensor(self):
-    param = self._logits if self._logits is not None else self._probs
-    return tf.shape(param)[-1:]
-
-  def _sample_n(self, n, seed=None):
-    temperature = tf.expand_dims(tf.convert_to_tensor(self._temperature), -1)
-    logits = self._logits_parameter_no_checks()
+  def _sample_computed(self, n, seed):
+    logits = self._computed_logits()
+    temperature = self._computed_temperature()
     gumbel = _noise.gumbel(
-        _params.sample_shape(n, logits, temperature), seed, self.dtype)
+        _params.sample_shape(n, logits, temperature), seed, logits.dtype)
     return _kernels.relaxed_top_k(logits + gumbel, self._k, temperature)
-
-  def _log_prob(self, x):
-    raise NotImplementedError(
-        "log_prob is not implemented: RelaxedTopK has no tractable density "
-        "(the successive softmaxes are not invertible in closed form). Use "
-        "its reparameterized samples, or tfg.estimators.top_k_st.")
 
   def _parameter_control_dependencies(self, is_init):
     assertions = super()._parameter_control_dependencies(is_init)
