@@ -1,4 +1,5 @@
-"""The programs of tfp_gumbel start quietly: `tfp-gumbel-demo` and `examples/`.
+"""The programs of tfp_gumbel start quietly: `tfp-gumbel-demo` (also
+`python -m tfp_gumbel_cli`) and `examples/`.
 
 TensorFlow greets every process with start-up lines on stderr (CUDA probing on a
 machine without a GPU, oneDNN and CPU-instruction notices, absl's "log messages
@@ -20,7 +21,10 @@ line that is not a known start-up message is written to stderr, in order.
 
 This module lives outside the `tfp_gumbel` package on purpose: a library must
 not change a process's environment or file descriptors, so `import tfp_gumbel`
-does neither; only programs do, by calling this function.
+does neither; only programs do, by calling this function. (`python -m
+tfp_gumbel` runs the same tour, but Python imports the package, and with it
+TensorFlow, before any of the program's code runs, so TensorFlow's start-up
+lines are printed as TensorFlow chooses; `python -m tfp_gumbel_cli` is quiet.)
 """
 
 import contextlib
@@ -102,7 +106,12 @@ def quiet_tensorflow():
 
 
 def demo(argv=None):
-  """The `tfp-gumbel-demo` console script: the tour of `python -m tfp_gumbel`."""
+  """The tour (tfp_gumbel/__main__.py), started quietly: the
+  `tfp-gumbel-demo` console script and `python -m tfp_gumbel_cli`."""
   quiet_tensorflow()
   from tfp_gumbel import __main__ as tour  # pylint: disable=import-outside-toplevel
   tour.main(argv)
+
+
+if __name__ == "__main__":
+  demo()

@@ -1,4 +1,4 @@
-"""Tests of the demo, `python -m tfp_gumbel` (tfp_gumbel/__main__.py)."""
+"""Tests of the demo (tfp_gumbel/__main__.py; `python -m tfp_gumbel` runs it)."""
 
 import os
 import re

@@ -66,7 +66,8 @@ def test_demo_is_quiet(tmp_path):
 
 
 def test_python_m_is_quiet():
-  result = run([sys.executable, "-m", "tfp_gumbel", "--help"], cwd=ROOT.parent)
+  result = run([sys.executable, "-m", "tfp_gumbel_cli", "--help"],
+               cwd=ROOT.parent)
   assert result.returncode == 0, result.stderr[-2000:]
   assert "--quick" in result.stdout
   assert not startup_lines(result.stderr), result.stderr

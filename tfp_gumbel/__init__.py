@@ -10,17 +10,10 @@ d.log_prob(x)
 ```
 """
 
-import sys as _sys
-
-# `python -m tfp_gumbel` runs the demo, a program, and Python imports this
-# package (and TensorFlow with it) before __main__.py runs: the program's quiet
-# start has to begin here. sys.argv[0] is "-m" only while Python locates the
-# module it was asked to run, so a plain `import tfp_gumbel` changes nothing.
-if _sys.argv[:1] == ["-m"] and "tfp_gumbel" in getattr(_sys, "orig_argv", []):
-  import tfp_gumbel_cli
-  tfp_gumbel_cli.quiet_tensorflow()
-
-from tfp_gumbel._version import __version__
+# A library changes nothing about the process: no environment, no stderr, no
+# look at sys.argv. The demo's quiet start is the programs' business
+# (tfp_gumbel_cli: the console script and `python -m tfp_gumbel_cli`).
+from tfp_gumbel._version import __version__  # pylint: disable=unused-import
 from tfp_gumbel.distributions import ExpRelaxedGumbelSoftmax
 from tfp_gumbel.distributions import GumbelSoftmax
 from tfp_gumbel.distributions import GumbelSigmoid

@@ -1,4 +1,5 @@
-"""A one-minute tour of tfp_gumbel: `python -m tfp_gumbel [--out DIR] [--quick]`.
+"""A one-minute tour of tfp_gumbel: `tfp-gumbel-demo [--out DIR] [--quick]`
+(also `python -m tfp_gumbel_cli`, or `python -m tfp_gumbel`).
 
 1. Samples `GumbelSoftmax(t, probs=[0.1, 0.2, 0.5, 0.2])` at several
    temperatures and tests that the argmax of the soft samples is distributed as
@@ -39,7 +40,7 @@ TRUE_PROBS = [0.6, 0.3, 0.1]
 
 def parse_args(argv=None):
   parser = argparse.ArgumentParser(
-      prog="python -m tfp_gumbel",
+      prog="tfp-gumbel-demo",
       description=(
           "A one-minute tour of tfp_gumbel: samples GumbelSoftmax at several "
           "temperatures (chi-square test of the argmax against the "
@@ -65,7 +66,7 @@ def require_matplotlib():
   except ImportError:
     sys.exit('tfp_gumbel demo: matplotlib is not installed; install the '
              'plotting extra with  pip install -e ".[plot]"  (or  pip install '
-             'matplotlib)  and run  python -m tfp_gumbel  again.')
+             'matplotlib)  and run  tfp-gumbel-demo  again.')
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
   return plt
@@ -191,8 +192,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-  # Already done by the package's __init__ when run as `python -m tfp_gumbel`
-  # (it imports TensorFlow before this file runs); a no-op then.
-  import tfp_gumbel_cli  # pylint: disable=g-bad-import-order
-  tfp_gumbel_cli.quiet_tensorflow()
+  # TensorFlow was imported with the package, before this file ran: its
+  # start-up lines are out. `python -m tfp_gumbel_cli` starts quietly.
   main()
