@@ -18,6 +18,8 @@ zero in the output with exactly zero gradient.
 | `matching` | the maximum-weight matching (scipy) | the same, at t -> 0 |
 | `neural_sort` | Grover et al.'s relaxed sorting matrix | RelaxedPlackettLuce, `plackett_luce_st`, layers.RelaxedPlackettLuce |
 | `log_simplex_log_prob` | the ExpConcrete log-density | ExpRelaxedGumbelSoftmax, GumbelSoftmax |
+
+ARCHITECTURE.md places this module among the others.
 """
 
 import math

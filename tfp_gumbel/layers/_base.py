@@ -27,6 +27,8 @@ Two masks, both handled here for every family:
   parameters without the class axis): the layer propagates it
   (`supports_masking`) and hands it to `_add_losses`, where masked timesteps
   contribute nothing.
+
+ARCHITECTURE.md ("Adding a layer") lists what a new layer implements.
 """
 
 import math

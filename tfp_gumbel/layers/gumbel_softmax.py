@@ -1,6 +1,6 @@
 """Keras 3 layers that turn logits into Gumbel-Softmax / Gumbel-Sigmoid samples.
 
-The layers are thin (see DESIGN.md): the temperature weight, the seed stream
+The layers are thin (ARCHITECTURE.md, "Adding a layer"): the temperature weight, the seed stream
 and the inference modes are `_base.RelaxationLayer`'s, and these layers call
 `tfg.GumbelSoftmax` / `tfg.GumbelSigmoid` for relaxed samples,
 `tfg.estimators` for hard ones, and `tfg.categorical_kl` for the optional
