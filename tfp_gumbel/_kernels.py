@@ -70,9 +70,12 @@ def gumbel_softmax_sample(logits, temperature, n, seed, log=False):
   impossible classes (logit -inf) are exactly 0 (-inf) with zero gradient
   (`tempered_softmax`).
   """
-  gumbel = _noise.gumbel(_params.sample_shape(n, logits, temperature), seed,
+  u = _noise.uniform_open(_params.sample_shape(n, logits, temperature), seed,
                          logits.dtype)
-  return tempered_softmax(logits + gumbel, temperature,
+  # logits + g with g = -log(-log u) (`_noise.gumbel`), written as one
+  # subtraction: the same numbers (negation is exact), one eager op fewer.
+  perturbed = logits - tf.math.log(-tf.math.log(u))
+  return tempered_softmax(perturbed, temperature,
                           _params.possible_or_none(logits), log=log)
 
 

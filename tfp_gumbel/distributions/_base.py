@@ -148,10 +148,16 @@ class Relaxation(tfd.AutoCompositeTensorDistribution):
     """`value`, computed in the compute dtype, rounded once to the dtype."""
     return tf.cast(value, self.dtype)
 
+  def _computed_batch_temperature(self):
+    """The temperature in the compute dtype, as given (batch-shaped)."""
+    return self._computed(tf.convert_to_tensor(self._temperature))
+
   def _computed_temperature(self):
     """The temperature in the compute dtype, with one axis per event axis so
     that it broadcasts against the event parameters."""
-    temperature = self._computed(tf.convert_to_tensor(self._temperature))
+    temperature = self._computed_batch_temperature()
+    if temperature.shape.rank == 0:
+      return temperature  # Broadcasts as it is; eagerly, a slice is an op.
     for _ in range(self._EVENT_NDIMS):
       temperature = temperature[..., tf.newaxis]
     return temperature

@@ -143,7 +143,7 @@ class ExpRelaxedGumbelSoftmax(_base.LogitsOrProbs):
       floor = float(_params.finfo(self.dtype).min)
     logits = self._computed_logits()
     return _kernels.log_simplex_log_prob(
-        y, logits, self._computed_temperature()[..., 0],
+        y, logits, self._computed_batch_temperature(),
         _params.possible_or_none(logits), floor=floor)
 
   def _default_event_space_bijector(self):

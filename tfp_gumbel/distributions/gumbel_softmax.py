@@ -122,7 +122,7 @@ class GumbelSoftmax(_pushforward.Pushforward):
   def _base_log_prob(self, y):
     logits = self._computed_logits()
     return _kernels.log_simplex_log_prob(
-        y, logits, self._computed_temperature()[..., 0],
+        y, logits, self._computed_batch_temperature(),
         _params.possible_or_none(logits))
 
   def _forward(self, y):

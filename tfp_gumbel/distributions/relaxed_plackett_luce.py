@@ -139,11 +139,11 @@ class RelaxedPlackettLuce(_base.Relaxation):
     # (safe_log), which neural_sort ranks last.
     log_scores = _params.safe_log(self._computed(
         tf.convert_to_tensor(self._scores)))
-    temperature = self._computed_temperature()
     gumbel = _noise.gumbel(
-        _params.sample_shape(n, log_scores, temperature), seed,
-        log_scores.dtype)
-    return _kernels.neural_sort(log_scores + gumbel, temperature[..., 0])
+        _params.sample_shape(n, log_scores, self._computed_temperature()),
+        seed, log_scores.dtype)
+    return _kernels.neural_sort(log_scores + gumbel,
+                                self._computed_batch_temperature())
 
   def _default_event_space_bijector(self):
     return None
