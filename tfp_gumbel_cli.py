@@ -48,7 +48,8 @@ STARTUP_MESSAGE = re.compile(
     r"|XLA service 0x[0-9a-f]+ initialized|StreamExecutor (?:device|\[)"
     r"|Compiled cluster using XLA"
     r"|disabling MLIR crash reproducer"
-    r"|kernel driver does not appear to be running|cpu_feature_guard\.cc",
+    r"|kernel driver does not appear to be running|cpu_feature_guard\.cc"
+    r"|oneDNN supports DT_INT32 only on platforms with AVX-512",
     re.IGNORECASE)
 
 
@@ -102,6 +103,13 @@ def quiet_tensorflow():
     # The first op initializes the devices (the CUDA probe logs here) and the
     # first compiled function starts XLA's service (its banner logs here).
     tf.function(lambda x: x + 1., jit_compile=True)(tf.constant(0.))
+    # TF 2.21's oneDNN build logs, at ERROR level (so TF_CPP_MIN_LOG_LEVEL=2
+    # shows it), once per process, at the first int32 transpose on a CPU that
+    # oneDNN does not count as AVX-512: "oneDNN supports DT_INT32 only on
+    # platforms with AVX-512. Falling back to the default Eigen-based
+    # implementation" (util.cc). It is a notice, not an error (the Eigen kernel
+    # computes the same); tfd.Categorical's sample transposes int32.
+    tf.transpose(tf.zeros([1, 2], tf.int32))
   quiet_tensorflow.done = True
 
 

@@ -51,12 +51,22 @@ def hierarchical_model(num_points):
   return model
 
 
+def event_space_bijector(pinned):
+  """Exp for t and the package's simplex bijector for pi: the pinned model's
+  default event-space bijector, built by hand because TFP 0.25's Dirichlet
+  builds `tfb.SoftmaxCentered`, whose constructor fails on numpy >= 2.4."""
+  simplex = tfg.GumbelSoftmax(
+      1., logits=tf.zeros(pinned.event_shape.pi)
+  ).experimental_default_event_space_bijector()
+  return tfb.JointMap(pinned.event_shape._replace(t=tfb.Exp(), pi=simplex))
+
+
 def run_vi(pinned, num_steps, seed):
   """Full-rank Gaussian VI; prints the loss trace. Returns the surrogate."""
   init_seed, fit_seed = tfp.random.split_seed(seed)
   surrogate = tfp.experimental.vi.build_affine_surrogate_posterior(
       event_shape=pinned.event_shape,
-      bijector=pinned.experimental_default_event_space_bijector(),
+      bijector=event_space_bijector(pinned),
       operators="tril", seed=init_seed)
   losses = tfp.vi.fit_surrogate_posterior(
       pinned.unnormalized_log_prob, surrogate,
@@ -73,7 +83,7 @@ def run_vi(pinned, num_steps, seed):
 def run_nuts(pinned, num_chains, num_burnin, num_results, seed):
   """NUTS on the unconstrained space; returns (t, pi) draws [results, chains, ...]."""
   init_seed, burnin_seed, chain_seed = tfp.random.split_seed(seed, n=3)
-  bijector = pinned.experimental_default_event_space_bijector()
+  bijector = event_space_bijector(pinned)
   kernel = tfp.mcmc.DualAveragingStepSizeAdaptation(
       tfp.mcmc.TransformedTransitionKernel(
           tfp.mcmc.NoUTurnSampler(pinned.unnormalized_log_prob, step_size=0.1),

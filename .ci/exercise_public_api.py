@@ -1,0 +1,109 @@
+"""Imports and exercises every public name of tfp_gumbel once.
+
+.ci/run runs it in a fresh virtual environment holding only the built wheel
+and what its install_requires bring (no extras), so a dependency that a public
+path needs but setup.cfg does not declare fails here as it would for a user.
+tests/test_public_api_script.py runs it in the test environment too, so that
+it keeps up with the public names. Exits non-zero on any failure, or when a
+public name is not exercised.
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # pylint: disable=g-import-not-at-top,wrong-import-position
+import tensorflow as tf  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+import tfp_gumbel as tfg  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tfp_gumbel import monte_carlo  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+done = set()
+
+
+def check(name, *values):
+  for value in tf.nest.flatten(values):
+    value = np.asarray(value)
+    if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+      raise AssertionError(f"{name}: not finite: {value}")
+  done.add(name)
+
+
+logits = tf.constant([[0.5, -1., 2.], [0., 0., 0.]])
+scores = tf.constant([[[1., 0., -1.], [0., 2., 0.], [0.5, 0., 1.]]])
+
+# The families: sample, and log_prob where the family defines it.
+families = {
+    "GumbelSoftmax": tfg.GumbelSoftmax(0.5, logits=logits),
+    "ExpRelaxedGumbelSoftmax": tfg.ExpRelaxedGumbelSoftmax(0.5, logits=logits),
+    "GumbelSigmoid": tfg.GumbelSigmoid(0.5, logits=logits),
+    "RelaxedTopK": tfg.RelaxedTopK(0.5, 2, logits=logits),
+    "GumbelSinkhorn": tfg.GumbelSinkhorn(0.5, scores),
+    "RelaxedPlackettLuce": tfg.RelaxedPlackettLuce(0.5, logits),
+}
+for name, distribution in families.items():
+  x = distribution.sample(3, seed=(1, 2))
+  try:
+    log_prob = distribution.log_prob(x)
+  except NotImplementedError:
+    log_prob = ()
+  check(name, x, log_prob)
+
+# The Monte Carlo helpers, at the top level and in tfg.monte_carlo.
+p, q = families["GumbelSoftmax"], tfg.GumbelSoftmax(1., logits=tf.zeros([2, 3]))
+for module in (tfg, monte_carlo):
+  check("categorical_kl", module.categorical_kl(p, q))
+  check("monte_carlo_entropy",
+        module.monte_carlo_entropy(p, sample_size=16, seed=(3, 4)))
+  check("monte_carlo_relaxed_kl",
+        module.monte_carlo_relaxed_kl(p, q, sample_size=16, seed=(3, 4)))
+
+# Every estimator, each once (matching needs scipy).
+est = tfg.estimators
+calls = {
+    "conditional_gumbel": lambda: est.conditional_gumbel(
+        logits, tf.one_hot([2, 0], 3), 4, seed=(5, 6)),
+    "get": lambda: est.get("st"),
+    "gumbel_rao": lambda: est.gumbel_rao(logits, 0.5, 4, seed=(5, 6)),
+    "gumbel_sigmoid_st": lambda: est.gumbel_sigmoid_st(logits, 0.5, seed=(5, 6)),
+    "gumbel_sinkhorn_st": lambda: est.gumbel_sinkhorn_st(
+        scores, 0.5, seed=(5, 6)),
+    "gumbel_softmax_st": lambda: est.gumbel_softmax_st(logits, 0.5, seed=(5, 6)),
+    "matching": lambda: est.matching(scores),
+    "plackett_luce_st": lambda: est.plackett_luce_st(logits, 0.5, seed=(5, 6)),
+    "reinmax": lambda: est.reinmax(logits, 0.5, seed=(5, 6)),
+    "straight_through": lambda: est.straight_through(tf.nn.softmax(logits)),
+    "top_k_st": lambda: est.top_k_st(logits, 2, 0.5, seed=(5, 6)),
+}
+for name in est.__all__:
+  result = calls[name]()
+  check("estimators." + name, () if callable(result) else result)
+
+# Every layer, called once in training and once in inference mode.
+layers = {
+    "GumbelSoftmax": (tfg.layers.GumbelSoftmax(0.5, seed=7), logits),
+    "GumbelSigmoid": (tfg.layers.GumbelSigmoid(0.5, seed=7), logits),
+    "RelaxedTopK": (tfg.layers.RelaxedTopK(2, 0.5, seed=7), logits),
+    "GumbelSinkhorn": (tfg.layers.GumbelSinkhorn(0.5, seed=7), scores),
+    "RelaxedPlackettLuce": (tfg.layers.RelaxedPlackettLuce(0.5, seed=7), logits),
+}
+for name in tfg.layers.__all__:
+  if name == "TemperatureAnnealing":
+    continue
+  layer, inputs = layers[name]
+  check("layers." + name, layer(inputs, training=True),
+        layer(inputs, training=False))
+annealing = tfg.layers.TemperatureAnnealing(
+    layers=[layers["GumbelSoftmax"][0]], update_every=1)
+annealing.on_train_batch_end(0)
+check("layers.TemperatureAnnealing")
+
+expected = ({n for n in tfg.__all__ if n not in ("estimators", "layers")}
+            | {"estimators." + n for n in est.__all__}
+            | {"layers." + n for n in tfg.layers.__all__}
+            | set(monte_carlo.__all__))
+missing = expected - done
+if missing:
+  raise SystemExit(f"public names not exercised: {sorted(missing)}")
+print(f"exercised {len(done)} public names: tfp_gumbel {tfg.__version__}, "
+      f"TF {tf.__version__}, numpy {np.__version__}")
