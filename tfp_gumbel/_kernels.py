@@ -10,6 +10,7 @@ zero in the output with exactly zero gradient.
 
 | kernel | what it computes | used by |
 |---|---|---|
+| `tempered` | `(logits + g) / t` with exact -inf (zero gradient) at impossible entries | GumbelSinkhorn, `gumbel_sinkhorn_st`, `tempered_softmax` |
 | `tempered_softmax` | `softmax((logits + g) / t)` over the possible classes | estimators, `gumbel_softmax_sample` |
 | `gumbel_softmax_sample` | Gumbel-Softmax samples (or their logs) | ExpRelaxedGumbelSoftmax, GumbelSoftmax |
 | `relaxed_top_k` | Xie & Ermon's successive softmax (relaxed k-hot) | RelaxedTopK, `top_k_st`, layers.RelaxedTopK |
@@ -38,28 +39,34 @@ __all__ = [
     "matching",
     "neural_sort",
     "relaxed_top_k",
+    "tempered",
     "tempered_softmax",
     "top_k_mask",
 ]
 
 
-def tempered_softmax(x, temperature, possible=None, log=False):
-  """`softmax(x / t)` (or its log) over the `possible` classes, exactly 0
-  (-inf) elsewhere.
+def tempered(x, temperature, possible=None):
+  """`x / t` where `possible`, exactly -inf elsewhere, with a zero gradient
+  there for `x` and `t`.
 
   `x` is typically `logits + g` with `g` Gumbel noise. Where `possible` is
   False `x` is not read (it may be -inf or NaN there, as `-inf - (-inf)` is):
   it is replaced by 0 before the division and the scaled score by -inf
-  after it, so those classes get the value 0 and a gradient of exactly 0 for
-  `x` and for `t` (without the inner `where`, d/dt would be `0 * inf = NaN`).
-  `possible=None` means every class is possible (no masking ops: eagerly
+  after it (without the inner `where`, d/dt would be `-inf * 0 = NaN`).
+  `possible=None` means every entry is possible (no masking ops: eagerly
   they would cost more than the rest of a small sample).
   """
-  if possible is not None:
-    x = tf.where(possible, x, tf.zeros([], x.dtype))
-  scores = _params.divide_by_temperature(x, temperature)
-  if possible is not None:
-    scores += _params.impossible_bias(possible, x.dtype)
+  if possible is None:
+    return _params.divide_by_temperature(x, temperature)
+  x = tf.where(possible, x, tf.zeros([], x.dtype))
+  return (_params.divide_by_temperature(x, temperature)
+          + _params.impossible_bias(possible, x.dtype))
+
+
+def tempered_softmax(x, temperature, possible=None, log=False):
+  """`softmax(x / t)` (or its log) over the `possible` classes, exactly 0
+  (-inf) elsewhere, with a zero gradient there (`tempered`)."""
+  scores = tempered(x, temperature, possible)
   return tf.math.log_softmax(scores) if log else tf.math.softmax(scores)
 
 

@@ -513,7 +513,8 @@ def gumbel_sinkhorn_st(logits, temperature, seed=None, num_iters=20):
   temperature = temperature[..., tf.newaxis]
   _, perturbed = _gumbel_perturbed(logits, temperature, seed)
   soft = tf.exp(_kernels.log_sinkhorn(
-      _params.divide_by_temperature(perturbed, temperature), num_iters))
+      _kernels.tempered(perturbed, temperature, _params.possible(logits)),
+      num_iters))
   return _replace_gradient(matching(perturbed), soft)
 
 

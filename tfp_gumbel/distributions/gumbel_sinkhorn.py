@@ -154,7 +154,10 @@ class GumbelSinkhorn(_base.Relaxation):
     temperature = self._computed_temperature()
     gumbel = _noise.gumbel(
         _params.sample_shape(n, logits, temperature), seed, logits.dtype)
-    scores = _params.divide_by_temperature(logits + gumbel, temperature)
+    # A forbidden assignment (-inf) is scored -inf after the division, so
+    # the temperature's gradient is not -inf * 0 = NaN there.
+    scores = _kernels.tempered(logits + gumbel, temperature,
+                               _params.possible_or_none(logits))
     return tf.exp(_kernels.log_sinkhorn(scores, self._num_iters))
 
   def _static_shape_checks(self, param, name):

@@ -1,0 +1,167 @@
+"""Property fuzz of the structured families and of the estimators (hypothesis).
+
+The companion of tests/distributions/test_fuzz.py (the three Concrete
+families); together they cover all six families. Random dtype (float16,
+bfloat16, float32, float64), batch shapes, temperature from 1e-3 to 1e3
+(log-uniform), |logits| up to 1e3, and probability-0 classes: logits -inf for
+RelaxedTopK and the categorical estimators, -inf entries (forbidden
+assignments) for GumbelSinkhorn, scores 0 for RelaxedPlackettLuce. Invariants:
+
+- output dtype is the input dtype and shapes follow TFP's rules;
+- no NaN or inf in any output, and (float32/float64) finite gradients with
+  respect to logits / scores and temperature;
+- a probability-0 class is absent: exactly 0 in a top-k sample and never in
+  its hard set, exactly 0 at a forbidden Sinkhorn entry (rows of a hard
+  matching never use it), ranked last in a Plackett-Luce sample, exactly 0 in
+  a one-hot estimator sample; its gradient is exactly 0;
+- the support: top-k sums to k, Sinkhorn columns sum to 1, Plackett-Luce and
+  one-hot rows sum to 1.
+
+float16 gradients are not checked (see test_fuzz.py: once |logits| / t passes
+65504 no float16 gradient is right); bfloat16's must not be NaN.
+"""
+
+import hypothesis
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfp_gumbel as tfg
+from tfp_gumbel import _params
+
+DTYPES = [tf.float16, tf.bfloat16, tf.float32, tf.float64]
+KINDS = ["RelaxedTopK", "GumbelSinkhorn", "RelaxedPlackettLuce",
+         "gumbel_softmax_st", "gumbel_sigmoid_st", "gumbel_rao", "reinmax",
+         "top_k_st", "plackett_luce_st"]
+NUM_SAMPLES = 2
+# Sinkhorn's rows: a fixed number of rounds (20, the default) does not
+# converge at small temperatures, where a row may sum to anything in [0, N];
+# columns are exact after the last normalization. Rows are checked against
+# this bound (as a fraction of N) until the loop iterates to a tolerance.
+SINKHORN_ROW_BOUND = 1.0
+
+
+@st.composite
+def cases(draw):
+  return dict(
+      kind=draw(st.sampled_from(KINDS)),
+      dtype=draw(st.sampled_from(DTYPES)),
+      k=draw(st.integers(2, 7)),
+      batch=draw(st.sampled_from([(), (1,), (3,), (2, 1)])),
+      log10_t=draw(st.floats(-3., 3.)),
+      log10_scale=draw(st.floats(-2., 3.)),
+      mask_rate=draw(st.sampled_from([0., 0.3, 0.6])),
+      seed=draw(st.integers(0, 2**31 - 1)))
+
+
+def _logits(case, shape, rng):
+  """Logits of magnitude up to 10^log10_scale with -inf at random entries,
+  at least two finite entries in every row (so k = 2 and a matching exist)."""
+  scale = 10.**case["log10_scale"]
+  logits = rng.uniform(-scale, scale, shape)
+  masked = rng.uniform(size=shape) < case["mask_rate"]
+  keep = np.argsort(rng.uniform(size=shape), axis=-1) < 2
+  return np.where(masked & ~keep, -np.inf, logits)
+
+
+def check(case):
+  kind, dtype = case["kind"], case["dtype"]
+  rng = np.random.default_rng(case["seed"])
+  k, batch = case["k"], case["batch"]
+  wide = dtype in (tf.float32, tf.float64)
+  t_np = np.float64(10.**case["log10_t"])
+  seed = (case["seed"] % 1000, 7)
+  if kind == "GumbelSinkhorn":
+    logits_np = _logits(case, batch + (k, k), rng)
+    # A feasible matching must avoid the -inf entries: keep the diagonal.
+    logits_np = np.where(np.eye(k, dtype=bool), np.abs(logits_np), logits_np)
+    logits_np = np.where(np.isinf(logits_np), -np.inf, logits_np)
+  else:
+    logits_np = _logits(case, batch + (k,), rng)
+  impossible = np.isneginf(logits_np)
+  param = tf.cast(tf.constant(np.where(impossible, 0., np.exp(
+      logits_np - np.max(logits_np, -1, keepdims=True))) if kind ==
+                              "RelaxedPlackettLuce" else logits_np,
+                              tf.float64), dtype)
+  t = tf.cast(tf.constant(t_np), dtype)
+
+  with tf.GradientTape() as tape:
+    tape.watch([param, t])
+    if kind == "RelaxedTopK":
+      x = tfg.RelaxedTopK(t, 2, logits=param).sample(NUM_SAMPLES, seed=seed)
+    elif kind == "GumbelSinkhorn":
+      x = tfg.GumbelSinkhorn(t, param).sample(NUM_SAMPLES, seed=seed)
+    elif kind == "RelaxedPlackettLuce":
+      x = tfg.RelaxedPlackettLuce(t, scores=param).sample(NUM_SAMPLES,
+                                                          seed=seed)
+    elif kind == "gumbel_sigmoid_st":
+      x = tfg.estimators.gumbel_sigmoid_st(param, t, seed=seed)
+    elif kind == "top_k_st":
+      x = tfg.estimators.top_k_st(param, 2, t, seed=seed)
+    else:
+      x = getattr(tfg.estimators, kind)(param, t, seed=seed)
+    weights = tf.cast(tf.random.stateless_normal(x.shape, seed=(1, 2)), dtype)
+    loss = tf.reduce_sum(x * weights)
+  g_param, g_t = tape.gradient(loss, [param, t])
+
+  assert x.dtype == dtype
+  v = x.numpy().astype(np.float64)
+  assert np.isfinite(v).all(), kind
+  imp = np.broadcast_to(impossible, v.shape) if kind not in (
+      "RelaxedPlackettLuce", "plackett_luce_st") else None
+  sum_tol = 30. * float(_params.finfo(dtype).eps) * k
+  if kind in ("RelaxedTopK", "top_k_st"):
+    assert (v[imp] == 0.).all()
+    np.testing.assert_allclose(v.sum(-1), 2., atol=2. * sum_tol + 1e-6)
+  elif kind == "GumbelSinkhorn":
+    assert (v[imp] == 0.).all()
+    np.testing.assert_allclose(v.sum(-2), 1., atol=sum_tol + 1e-6)
+    assert (v.sum(-1) <= SINKHORN_ROW_BOUND * k + sum_tol).all()
+  elif kind in ("RelaxedPlackettLuce", "plackett_luce_st"):
+    # Rows are ranks: the absent items take the last ranks exactly.
+    num_absent = impossible.sum(-1)
+    for index in np.ndindex(*v.shape[:-2]):
+      row_batch = index[len(v.shape) - 2 - len(batch):] if batch else ()
+      absent = impossible[row_batch]
+      n_abs = int(num_absent[row_batch])
+      if n_abs:
+        assert (v[index][: k - n_abs][:, absent] == 0.).all(), kind
+        assert (v[index][k - n_abs:][:, ~absent] == 0.).all(), kind
+    np.testing.assert_allclose(v.sum(-1), 1., atol=sum_tol + 1e-6)
+  elif kind == "gumbel_sigmoid_st":
+    assert np.isin(v, [0., 1.]).all()
+  else:
+    assert (v[imp] == 0.).all()
+    np.testing.assert_allclose(v.sum(-1), 1., atol=sum_tol + 1e-6)
+
+  for g in (g_param, g_t):
+    if g is None:
+      continue
+    g = g.numpy().astype(np.float64)
+    if wide:
+      assert np.isfinite(g).all(), kind
+    elif dtype == tf.bfloat16:
+      assert not np.isnan(g).any(), kind
+  if g_param is not None and kind != "gumbel_sigmoid_st":
+    # Exactly zero at a probability-0 class (score 0 for Plackett-Luce).
+    assert (g_param.numpy().astype(np.float64)[impossible] == 0.).all(), kind
+
+
+_SETTINGS = dict(derandomize=True, deadline=None, print_blob=True,
+                 suppress_health_check=list(hypothesis.HealthCheck))
+
+
+@settings(max_examples=120, **_SETTINGS)
+@given(case=cases())
+def test_fuzz(case):
+  check(case)
+
+
+@pytest.mark.slow
+@settings(max_examples=2000, **_SETTINGS)
+@given(case=cases())
+def test_fuzz_2000(case):
+  check(case)
