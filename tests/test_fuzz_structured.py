@@ -21,15 +21,12 @@ float16 gradients are not checked (see test_fuzz.py: once |logits| / t passes
 65504 no float16 gradient is right); bfloat16's must not be NaN.
 """
 
-import hypothesis
-from hypothesis import given
-from hypothesis import settings
 from hypothesis import strategies as st
 import numpy as np
-import pytest
 import tensorflow as tf
 
 import tfp_gumbel as tfg
+from tests import fuzzing
 from tfp_gumbel import _params
 
 DTYPES = [tf.float16, tf.bfloat16, tf.float32, tf.float64]
@@ -150,18 +147,4 @@ def check(case):
     assert (g_param.numpy().astype(np.float64)[impossible] == 0.).all(), kind
 
 
-_SETTINGS = dict(derandomize=True, deadline=None, print_blob=True,
-                 suppress_health_check=list(hypothesis.HealthCheck))
-
-
-@settings(max_examples=120, **_SETTINGS)
-@given(case=cases())
-def test_fuzz(case):
-  check(case)
-
-
-@pytest.mark.slow
-@settings(max_examples=2000, **_SETTINGS)
-@given(case=cases())
-def test_fuzz_2000(case):
-  check(case)
+test_fuzz, test_fuzz_2000 = fuzzing.fuzz_tests(check, cases, 120)
