@@ -75,6 +75,27 @@ calls = {
     "straight_through": lambda: est.straight_through(tf.nn.softmax(logits)),
     "top_k_st": lambda: est.top_k_st(logits, 2, 0.5, seed=(5, 6)),
 }
+
+
+def loss(b):
+  return tf.reduce_sum((b - 0.3) ** 2, axis=-1)
+
+
+# The unbiased estimators return f(b); their gradient is the estimator.
+for name, estimator in {
+    "score_function": lambda l: est.score_function(
+        loss, l, 2, "leave_one_out", seed=(5, 6)),
+    "rebar": lambda l: est.rebar(loss, l, 0.5, seed=(5, 6)),
+    "relax": lambda l: est.relax(loss, l, lambda z: loss(tf.sigmoid(z)),
+                                 seed=(5, 6), binary=True),
+    "disarm": lambda l: est.disarm(loss, l, seed=(5, 6)),
+}.items():
+  with tf.GradientTape() as tape:
+    tape.watch(logits)
+    value = estimator(logits)
+  calls[name] = lambda value=value, gradient=tape.gradient(value, logits): (
+      value, gradient)
+
 for name in est.__all__:
   result = calls[name]()
   check("estimators." + name, () if callable(result) else result)

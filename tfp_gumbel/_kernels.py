@@ -33,11 +33,13 @@ from tfp_gumbel import _params
 
 __all__ = [
     "check_num_iters",
+    "conditional_gumbel",
     "gumbel_softmax_sample",
     "log_simplex_log_prob",
     "log_sinkhorn",
     "matching",
     "neural_sort",
+    "one_hot_argmax",
     "relaxed_top_k",
     "tempered",
     "tempered_softmax",
@@ -84,6 +86,67 @@ def gumbel_softmax_sample(logits, temperature, n, seed, log=False):
   perturbed = logits - tf.math.log(-tf.math.log(u))
   return tempered_softmax(perturbed, temperature,
                           _params.possible_or_none(logits), log=log)
+
+
+def one_hot_argmax(x):
+  """`one_hot(argmax(x))` in the dtype of `x` (ties: the first maximum)."""
+  return tf.one_hot(tf.argmax(x, axis=-1), tf.shape(x)[-1], dtype=x.dtype)
+
+
+def conditional_gumbel(logits, sample, num_samples, seed=None):
+  """Perturbed logits `logits + g`, `g ~ Gumbel(0, 1)`, given their argmax.
+
+  Draws `num_samples` vectors `z = logits + g` from the conditional law of
+  i.i.d. standard Gumbel perturbations given `argmax(z) = argmax(sample)`:
+  the maximum is `M = logsumexp(logits) + Gumbel` (the law of the max of
+  Gumbels, independent of the argmax), and every other coordinate is a
+  Gumbel with location `logits_k` truncated to lie below `M`:
+
+  ```none
+  z_D = logsumexp(logits) + g_D
+  z_k = -logaddexp(-(logits_k + g_k), -z_D),   k != D
+  ```
+
+  (the top-down construction of Maddison et al. 2014, as used by Paulus et
+  al. 2021). It is computed in log space, so it is finite for any finite
+  logits; an impossible class (logit -inf) gets exactly -inf.
+
+  Args:
+    logits: float Tensor `[..., K]`.
+    sample: one-hot Tensor `[..., K]` (broadcasting with `logits`), the
+      argmax to condition on.
+    num_samples: Python int, the number of conditional draws.
+    seed: TFP seed.
+
+  Returns:
+    Tensor `[num_samples, ..., K]` of perturbed logits whose argmax is the
+    one of `sample`.
+
+  #### Example
+
+  ```python
+  logits = tf.constant([[0., 1., -float("inf")]])
+  z = tfg.estimators.conditional_gumbel(logits, [[0., 1., 0.]], 5, seed=(1, 2))
+  tf.argmax(z, axis=-1)   # all 1; z[..., 2] is -inf
+  ```
+  """
+  shape = tf.concat(
+      [[num_samples], tf.broadcast_dynamic_shape(tf.shape(logits),
+                                                 tf.shape(sample))], axis=0)
+  g = _noise.gumbel(shape, seed, logits.dtype)
+  is_top = tf.cast(sample, tf.bool)
+  top = (tf.reduce_logsumexp(logits, axis=-1, keepdims=True)
+         + tf.reduce_sum(tf.where(is_top, g, 0.), axis=-1, keepdims=True))
+  # An impossible class stays at -inf; its logit is replaced by 0 inside the
+  # logsumexp, whose gradient at an infinite argument is NaN.
+  possible = _params.possible(logits)
+  finite_logits = tf.where(possible, logits, tf.zeros([], logits.dtype))
+  below = -tf.reduce_logsumexp(
+      tf.stack([-(finite_logits + g), -tf.broadcast_to(top, tf.shape(g))],
+               axis=-1),
+      axis=-1)
+  below = tf.where(possible, below, tf.constant(-float("inf"), logits.dtype))
+  return tf.where(is_top, top, below)
 
 
 # Subsets (Xie & Ermon 2019).

@@ -1,4 +1,11 @@
-"""Hard (one-hot or 0/1) samples with straight-through-family gradients.
+"""Gradient estimators for discrete samples: the straight-through family
+here, and the unbiased ones (`score_function`, `rebar`, `relax`, `disarm`,
+written in `tfp_gumbel.unbiased`), all exported from this module.
+
+The unbiased estimators return `f(b)` for a function `f` of the sample, whose
+gradient with respect to `logits` is an unbiased estimate of the gradient of
+`E[f(b)]` (their module docstring has the table and the variance-tuning
+pattern). The straight-through family below returns the sample itself:
 
 Every function here returns a value that is *exactly* discrete: one-hot
 (`Categorical(logits)`), 0/1 (`Bernoulli(logits)`), k-hot (the Gumbel-top-k
@@ -59,10 +66,16 @@ import tensorflow_probability as tfp
 from tfp_gumbel import _noise
 from tfp_gumbel import _params
 from tfp_gumbel import _kernels
+from tfp_gumbel._kernels import conditional_gumbel
 from tfp_gumbel._kernels import matching
+from tfp_gumbel.unbiased import disarm
+from tfp_gumbel.unbiased import rebar
+from tfp_gumbel.unbiased import relax
+from tfp_gumbel.unbiased import score_function
 
 __all__ = [
     "conditional_gumbel",
+    "disarm",
     "get",
     "gumbel_rao",
     "gumbel_sigmoid_st",
@@ -70,7 +83,10 @@ __all__ = [
     "gumbel_softmax_st",
     "matching",
     "plackett_luce_st",
+    "rebar",
     "reinmax",
+    "relax",
+    "score_function",
     "straight_through",
     "top_k_st",
 ]
@@ -84,10 +100,6 @@ def _replace_gradient(value, surrogate):
   where `(value + surrogate) - surrogate` would round.
   """
   return value + (surrogate - tf.stop_gradient(surrogate))
-
-
-def _one_hot_argmax(x):
-  return tf.one_hot(tf.argmax(x, axis=-1), tf.shape(x)[-1], dtype=x.dtype)
 
 
 def straight_through(soft_sample, binary=False):
@@ -115,7 +127,7 @@ def straight_through(soft_sample, binary=False):
   if binary:
     hard = tf.cast(soft_sample > 0.5, soft_sample.dtype)
   else:
-    hard = _one_hot_argmax(soft_sample)
+    hard = _kernels.one_hot_argmax(soft_sample)
   return _replace_gradient(hard, soft_sample)
 
 
@@ -176,7 +188,7 @@ def gumbel_softmax_st(logits, temperature, seed=None):
   # would break ties towards the first class. An impossible class has a
   # perturbed logit of -inf and is never the argmax.
   return _replace_gradient(
-      _one_hot_argmax(perturbed),
+      _kernels.one_hot_argmax(perturbed),
       _kernels.tempered_softmax(perturbed, temperature, _params.possible(logits)))
 
 
@@ -222,62 +234,6 @@ def gumbel_sigmoid_st(logits, temperature, seed=None):
   return _replace_gradient(hard, tf.where(infinite, hard, soft))
 
 
-def conditional_gumbel(logits, sample, num_samples, seed=None):
-  """Perturbed logits `logits + g`, `g ~ Gumbel(0, 1)`, given their argmax.
-
-  Draws `num_samples` vectors `z = logits + g` from the conditional law of
-  i.i.d. standard Gumbel perturbations given `argmax(z) = argmax(sample)`:
-  the maximum is `M = logsumexp(logits) + Gumbel` (the law of the max of
-  Gumbels, independent of the argmax), and every other coordinate is a
-  Gumbel with location `logits_k` truncated to lie below `M`:
-
-  ```none
-  z_D = logsumexp(logits) + g_D
-  z_k = -logaddexp(-(logits_k + g_k), -z_D),   k != D
-  ```
-
-  (the top-down construction of Maddison et al. 2014, as used by Paulus et
-  al. 2021). It is computed in log space, so it is finite for any finite
-  logits; an impossible class (logit -inf) gets exactly -inf.
-
-  Args:
-    logits: float Tensor `[..., K]`.
-    sample: one-hot Tensor `[..., K]` (broadcasting with `logits`), the
-      argmax to condition on.
-    num_samples: Python int, the number of conditional draws.
-    seed: TFP seed.
-
-  Returns:
-    Tensor `[num_samples, ..., K]` of perturbed logits whose argmax is the
-    one of `sample`.
-
-  #### Example
-
-  ```python
-  logits = tf.constant([[0., 1., -float("inf")]])
-  z = tfg.estimators.conditional_gumbel(logits, [[0., 1., 0.]], 5, seed=(1, 2))
-  tf.argmax(z, axis=-1)   # all 1; z[..., 2] is -inf
-  ```
-  """
-  shape = tf.concat(
-      [[num_samples], tf.broadcast_dynamic_shape(tf.shape(logits),
-                                                 tf.shape(sample))], axis=0)
-  g = _noise.gumbel(shape, seed, logits.dtype)
-  is_top = tf.cast(sample, tf.bool)
-  top = (tf.reduce_logsumexp(logits, axis=-1, keepdims=True)
-         + tf.reduce_sum(tf.where(is_top, g, 0.), axis=-1, keepdims=True))
-  # An impossible class stays at -inf; its logit is replaced by 0 inside the
-  # logsumexp, whose gradient at an infinite argument is NaN.
-  possible = _params.possible(logits)
-  finite_logits = tf.where(possible, logits, tf.zeros([], logits.dtype))
-  below = -tf.reduce_logsumexp(
-      tf.stack([-(finite_logits + g), -tf.broadcast_to(top, tf.shape(g))],
-               axis=-1),
-      axis=-1)
-  below = tf.where(possible, below, tf.constant(-float("inf"), logits.dtype))
-  return tf.where(is_top, top, below)
-
-
 def gumbel_rao(logits, temperature, num_samples=10, seed=None):
   """Gumbel-Rao Monte Carlo straight-through (Paulus et al. 2021).
 
@@ -321,7 +277,7 @@ def gumbel_rao(logits, temperature, num_samples=10, seed=None):
   logits, temperature = _prepare(logits, temperature, categorical=True)
   hard_seed, conditional_seed = tfp.random.split_seed(seed, n=2)
   logits, perturbed = _gumbel_perturbed(logits, temperature, hard_seed)
-  hard = _one_hot_argmax(perturbed)
+  hard = _kernels.one_hot_argmax(perturbed)
   possible = _params.possible(logits)
   # The noise of an impossible class would be -inf - (-inf) = NaN; it is
   # never read (`_kernels.tempered_softmax` masks the class), 0 keeps it finite.
@@ -377,7 +333,7 @@ def reinmax(logits, temperature, seed=None):
   """
   logits, temperature = _prepare(logits, temperature, categorical=True)
   logits, perturbed = _gumbel_perturbed(logits, temperature, seed)
-  hard = _one_hot_argmax(perturbed)
+  hard = _kernels.one_hot_argmax(perturbed)
   # log pi1 in log space: log((D + s) / 2) is log(s / 2) off the sample and
   # log((1 + s_D) / 2) = softplus(log s_D) - log 2 on it, so it is finite
   # even where softmax(logits / t) underflows.
