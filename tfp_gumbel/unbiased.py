@@ -389,8 +389,8 @@ def relax(f, logits, control_variate, seed=None, binary=False):
   #### Example
 
   ```python
-  logits = tf.Variable(tf.zeros([16, 4]))
-  f = lambda b: tf.reduce_sum((b - [0.1, 0.2, 0.3, 0.4]) ** 2, axis=-1)
+  logits = tf.Variable(tf.random.normal([16, 4]))
+  f = lambda b: tf.reduce_sum(b * [1., 3., -2., 0.5], axis=-1) ** 2
   net = tf.keras.Sequential([tf.keras.layers.Dense(8, activation="tanh"),
                              tf.keras.layers.Dense(1)])
   c = lambda z: net(z)[..., 0]
