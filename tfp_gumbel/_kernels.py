@@ -10,6 +10,8 @@ zero in the output with exactly zero gradient.
 
 | kernel | what it computes | used by |
 |---|---|---|
+| `one_hot_argmax` | `one_hot(argmax(x))` | estimators, `tfp_gumbel.unbiased` |
+| `conditional_gumbel` | Gumbel-perturbed logits given their argmax | `gumbel_rao`, REBAR, RELAX |
 | `tempered` | `(logits + g) / t` with exact -inf (zero gradient) at impossible entries | GumbelSinkhorn, `gumbel_sinkhorn_st`, `tempered_softmax` |
 | `tempered_softmax` | `softmax((logits + g) / t)` over the possible classes | estimators, `gumbel_softmax_sample` |
 | `gumbel_softmax_sample` | Gumbel-Softmax samples (or their logs) | ExpRelaxedGumbelSoftmax, GumbelSoftmax |
