@@ -204,6 +204,7 @@ def test_rebar_variance_falls_when_temperature_and_eta_are_tuned():
 
 
 def test_relax_variance_falls_when_the_control_variate_is_trained():
+  tf.keras.utils.set_random_seed(0)  # the network's initial weights
   network = tf.keras.Sequential([tf.keras.Input([4]),
                                  tf.keras.layers.Dense(16, activation="tanh"),
                                  tf.keras.layers.Dense(1)])
@@ -213,6 +214,7 @@ def test_relax_variance_falls_when_the_control_variate_is_trained():
   before = variance(relax)
   tune(relax, network.trainable_variables)
   after = variance(relax)
+  # Measured: 0.855 -> 0.215 after 150 steps.
   assert after < 0.5 * before, (before, after)
 
 
