@@ -6,7 +6,7 @@ import tensorflow as tf
 
 import tfp_gumbel as tfg
 from tfp_gumbel import _noise
-from tfp_gumbel.distributions.relaxed_top_k import relaxed_top_k
+from tfp_gumbel._kernels import relaxed_top_k
 from tests.distributions import test_relaxed_top_k as distribution_tests
 
 

@@ -201,7 +201,7 @@ def relaxed_top_k(keys, k, temperature):
   #### Example
 
   ```python
-  from tfp_gumbel.distributions.relaxed_top_k import relaxed_top_k
+  from tfp_gumbel._kernels import relaxed_top_k
   relaxed_top_k(tf.constant([3., 1., 2., -1.]), 2, tf.constant([0.1]))
   # ~[1, 0, 1, 0]
   ```
@@ -256,7 +256,7 @@ def top_k_mask(x, k):
   #### Example
 
   ```python
-  from tfp_gumbel.distributions.relaxed_top_k import top_k_mask
+  from tfp_gumbel._kernels import top_k_mask
   top_k_mask(tf.constant([3., 1., 2., -1.]), 2)  # [1, 0, 1, 0]
   ```
   """
@@ -300,7 +300,7 @@ def log_sinkhorn(x, num_iters):
   #### Example
 
   ```python
-  from tfp_gumbel.distributions.gumbel_sinkhorn import log_sinkhorn
+  from tfp_gumbel._kernels import log_sinkhorn
   p = tf.exp(log_sinkhorn(tf.random.stateless_normal([4, 4], (1, 2)), 20))
   tf.reduce_sum(p, axis=-1), tf.reduce_sum(p, axis=-2)   # ~1, and 1
   ```
@@ -425,7 +425,7 @@ def neural_sort(s, temperature):
   #### Examples
 
   ```python
-  from tfp_gumbel.distributions.relaxed_plackett_luce import neural_sort
+  from tfp_gumbel._kernels import neural_sort
   p = neural_sort(tf.constant([0.3, 2.0, -1.0]), temperature=0.1)
   tf.argmax(p, axis=-1)          # [1, 0, 2]: the items in decreasing order
   ```

@@ -17,7 +17,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 import tfp_gumbel as tfg
-from tfp_gumbel.distributions.relaxed_plackett_luce import neural_sort
+from tfp_gumbel._kernels import neural_sort
 
 tfd = tfp.distributions
 P_MIN = 1e-3
