@@ -32,6 +32,19 @@ def _status_kb(field):
   raise RuntimeError(f"{field} not in /proc/self/status")
 
 
+def peak_beyond_baseline(fn, *args):
+  """(bytes one more call of `fn(*args)` needs at its peak, the baseline's
+  bytes, the output of the warm-up call): see the module docstring."""
+  out = fn(*args)
+  gc.collect()
+  baseline = _status_kb("VmRSS")
+  with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # reset VmHWM to the current resident set
+  fn(*args)
+  peak = _status_kb("VmHWM")
+  return (peak - baseline) * 1024, baseline * 1024, out
+
+
 def measure(impl, mode, n, k, dtype, family):
   """Runs in the child: returns a dict of byte counts."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
@@ -41,19 +54,12 @@ def measure(impl, mode, n, k, dtype, family):
   fn = harness.compile_fn(cases.operations(fam, impl, mode)["sample"], mode)
   logits, t, seed, x = cases.inputs(fam, n, k, dtype)
   del x
-  out = fn(logits, t, seed)
-  out_bytes = out.shape.num_elements() * out.dtype.size
-  del out
-  gc.collect()
-  baseline = _status_kb("VmRSS")
-  with open("/proc/self/clear_refs", "w") as f:
-    f.write("5")  # reset VmHWM to the current resident set
-  out = fn(logits, t, seed)
-  peak = _status_kb("VmHWM")
-  del out
+  out_shape = fn(logits, t, seed)
+  out_bytes = out_shape.shape.num_elements() * out_shape.dtype.size
+  del out_shape
+  peak, baseline, _ = peak_beyond_baseline(fn, logits, t, seed)
   return dict(impl=impl, mode=mode, output_bytes=out_bytes,
-              peak_extra_bytes=(peak - baseline) * 1024,
-              baseline_bytes=baseline * 1024)
+              peak_extra_bytes=peak, baseline_bytes=baseline)
 
 
 def measure_in_subprocess(impl, mode, n, k, dtype, family):

@@ -95,5 +95,7 @@ def test_gumbel_sinkhorn_st_in_tf_function_and_float64():
 def test_gumbel_sinkhorn_st_bad_arguments():
   with pytest.raises(ValueError, match="`num_iters` must be"):
     tfg.estimators.gumbel_sinkhorn_st(tf.zeros([3, 3]), 1., num_iters=-1)
+  with pytest.raises(ValueError, match="`tolerance` must be"):
+    tfg.estimators.gumbel_sinkhorn_st(tf.zeros([3, 3]), 1., tolerance=2.)
   with pytest.raises(ValueError, match="`logits` must have"):
     tfg.estimators.gumbel_sinkhorn_st(tf.zeros([3]), 1.)

@@ -31,7 +31,8 @@ All accept `temperature` as a Tensor broadcasting with `logits[..., 0]`
 (categorical) or `logits` (binary), run under `tf.function(jit_compile=True)`
 (except `matching` and `gumbel_sinkhorn_st`, which call scipy's assignment
 solver through `tf.numpy_function`),
-keep the dtype of `logits` (float32 or float64), take TFP-style seeds
+keep the dtype of `logits` (float16 and bfloat16 are computed in float32
+and rounded once: noise, surrogate and gradient), take TFP-style seeds
 (`seed=(1, 2)` is stateless), and draw their noise from `tfp_gumbel._noise`.
 The returned shape is the broadcast of `logits` with the temperature (that is,
 the shape of `logits` when the temperature broadcasts into it).
@@ -92,14 +93,17 @@ __all__ = [
 ]
 
 
-def _replace_gradient(value, surrogate):
+def _replace_gradient(value, surrogate, dtype=None):
   """`value` in the forward pass, the gradient of `surrogate` in the backward.
 
   Written `value + (surrogate - stop_gradient(surrogate))`: the bracket is an
   exact 0, so the forward value is bit-for-bit `value` (exactly one-hot),
-  where `(value + surrogate) - surrogate` would round.
+  where `(value + surrogate) - surrogate` would round. With `dtype`, the
+  result is rounded to it (exact for the 0/1 value; the gradient is rounded
+  once on its way back).
   """
-  return value + (surrogate - tf.stop_gradient(surrogate))
+  result = value + (surrogate - tf.stop_gradient(surrogate))
+  return result if dtype is None else tf.cast(result, dtype)
 
 
 def straight_through(soft_sample, binary=False):
@@ -132,17 +136,22 @@ def straight_through(soft_sample, binary=False):
 
 
 def _prepare(logits, temperature, categorical):
-  """Common dtype, Tensors, and the temperature aligned with `logits`."""
+  """Tensors in the compute dtype, the temperature aligned with `logits`, and
+  the dtype the result is rounded to (`_params.compute_dtype`: float16 and
+  bfloat16 are computed in float32 and rounded once, in `_replace_gradient`).
+  """
   dtype = _params.float_dtype(logits=logits, temperature=temperature)
-  logits = tf.convert_to_tensor(logits, dtype=dtype, name="logits")
-  temperature = tf.convert_to_tensor(temperature, dtype=dtype,
-                                     name="temperature")
+  compute = _params.compute_dtype(dtype)
+  logits = tf.cast(tf.convert_to_tensor(logits, dtype=dtype, name="logits"),
+                   compute)
+  temperature = tf.cast(tf.convert_to_tensor(temperature, dtype=dtype,
+                                             name="temperature"), compute)
   if categorical:
     if logits.shape.rank == 0:
       raise ValueError("`logits` must have the classes on its last axis, got "
                        "a scalar.")
     temperature = temperature[..., tf.newaxis]
-  return logits, temperature
+  return logits, temperature, dtype
 
 
 def _noise_shape(logits, temperature):
@@ -181,7 +190,7 @@ def gumbel_softmax_st(logits, temperature, seed=None):
   tape.gradient(loss, logits)
   ```
   """
-  logits, temperature = _prepare(logits, temperature, categorical=True)
+  logits, temperature, dtype = _prepare(logits, temperature, categorical=True)
   logits, perturbed = _gumbel_perturbed(logits, temperature, seed)
   # The hard value is the argmax of the perturbed logits, not of the softmax:
   # at small t the softmax rounds several coordinates to 1 or 0 and its argmax
@@ -189,7 +198,8 @@ def gumbel_softmax_st(logits, temperature, seed=None):
   # perturbed logit of -inf and is never the argmax.
   return _replace_gradient(
       _kernels.one_hot_argmax(perturbed),
-      _kernels.tempered_softmax(perturbed, temperature, _params.possible(logits)))
+      _kernels.tempered_softmax(perturbed, temperature,
+                                _params.possible(logits)), dtype)
 
 
 def gumbel_sigmoid_st(logits, temperature, seed=None):
@@ -217,7 +227,7 @@ def gumbel_sigmoid_st(logits, temperature, seed=None):
   tape.gradient(loss, logits)   # 0 at the (deterministic) infinite logits
   ```
   """
-  logits, temperature = _prepare(logits, temperature, categorical=False)
+  logits, temperature, dtype = _prepare(logits, temperature, categorical=False)
   perturbed = logits + _noise.logistic(
       _noise_shape(logits, temperature), seed, logits.dtype)
   # Thresholding the perturbed logits, not sigmoid(.) at 1/2, for the same
@@ -231,7 +241,7 @@ def gumbel_sigmoid_st(logits, temperature, seed=None):
   soft = tf.math.sigmoid(_params.divide_by_temperature(
       tf.where(infinite, tf.zeros([], perturbed.dtype), perturbed),
       temperature))
-  return _replace_gradient(hard, tf.where(infinite, hard, soft))
+  return _replace_gradient(hard, tf.where(infinite, hard, soft), dtype)
 
 
 def gumbel_rao(logits, temperature, num_samples=10, seed=None):
@@ -274,7 +284,7 @@ def gumbel_rao(logits, temperature, num_samples=10, seed=None):
   if not isinstance(num_samples, int) or num_samples < 1:
     raise ValueError(
         f"`num_samples` must be a positive integer, got {num_samples!r}.")
-  logits, temperature = _prepare(logits, temperature, categorical=True)
+  logits, temperature, dtype = _prepare(logits, temperature, categorical=True)
   hard_seed, conditional_seed = tfp.random.split_seed(seed, n=2)
   logits, perturbed = _gumbel_perturbed(logits, temperature, hard_seed)
   hard = _kernels.one_hot_argmax(perturbed)
@@ -287,7 +297,7 @@ def gumbel_rao(logits, temperature, num_samples=10, seed=None):
       tf.zeros([], logits.dtype)))
   surrogate = tf.reduce_mean(
       _kernels.tempered_softmax(logits + noise, temperature, possible), axis=0)
-  return _replace_gradient(hard, surrogate)
+  return _replace_gradient(hard, surrogate, dtype)
 
 
 def reinmax(logits, temperature, seed=None):
@@ -331,7 +341,7 @@ def reinmax(logits, temperature, seed=None):
   tape.gradient(reward, logits)   # 0 at the forbidden actions
   ```
   """
-  logits, temperature = _prepare(logits, temperature, categorical=True)
+  logits, temperature, dtype = _prepare(logits, temperature, categorical=True)
   logits, perturbed = _gumbel_perturbed(logits, temperature, seed)
   hard = _kernels.one_hot_argmax(perturbed)
   # log pi1 in log space: log((D + s) / 2) is log(s / 2) off the sample and
@@ -350,7 +360,7 @@ def reinmax(logits, temperature, seed=None):
   pi1 = tf.math.softmax(tf.stop_gradient(log_pi1)
                         + (finite_logits - tf.stop_gradient(finite_logits)))
   pi0 = tf.math.softmax(logits)
-  return _replace_gradient(hard, 2. * pi1 - 0.5 * pi0)
+  return _replace_gradient(hard, 2. * pi1 - 0.5 * pi0, dtype)
 
 
 _ESTIMATORS = {
@@ -421,19 +431,21 @@ def top_k_st(logits, k, temperature, seed=None):
   tape.gradient(loss, logits)
   ```
   """
-  logits, temperature = _prepare(logits, temperature, categorical=True)
+  logits, temperature, dtype = _prepare(logits, temperature, categorical=True)
   _, perturbed = _gumbel_perturbed(logits, temperature, seed)
   # The forward set is the top k of the perturbed logits themselves, not of
   # the relaxed sample, whose coordinates round together at small t.
   return _replace_gradient(
       _kernels.top_k_mask(perturbed, k),
-      _kernels.relaxed_top_k(perturbed, k, temperature))
+      _kernels.relaxed_top_k(perturbed, k, temperature), dtype)
 
 
 # Permutations (Gumbel-Sinkhorn, Mena et al. 2018).
 
 
-def gumbel_sinkhorn_st(logits, temperature, seed=None, num_iters=20):
+def gumbel_sinkhorn_st(logits, temperature, seed=None, num_iters=None,
+                       tolerance=None,
+                       max_iters=_kernels.SINKHORN_MAX_ITERS):
   """Straight-through Gumbel-Sinkhorn: exact permutation matrices.
 
   The forward value is `matching(logits + G)`, the permutation matrix of the
@@ -446,7 +458,11 @@ def gumbel_sinkhorn_st(logits, temperature, seed=None, num_iters=20):
     logits: float Tensor `[..., N, N]`.
     temperature: positive float Tensor broadcasting with `logits[..., 0, 0]`.
     seed: TFP seed.
-    num_iters: positive Python int, Sinkhorn rounds of the relaxed sample.
+    num_iters: `None` (the relaxed sample solved to `tolerance`) or a
+      positive Python int, fixed Sinkhorn rounds (see `tfg.GumbelSinkhorn`).
+    tolerance: `None` (the dtype's default) or a float in (0, 1), the
+      relaxed sample's largest |row sum - 1|.
+    max_iters: positive Python int, the cap on Newton steps.
 
   Returns:
     0/1 permutation matrices of the dtype of `logits`, of the broadcast
@@ -462,16 +478,17 @@ def gumbel_sinkhorn_st(logits, temperature, seed=None, num_iters=20):
   tape.gradient(loss, logits)
   ```
   """
-  logits, temperature = _prepare(logits, temperature, categorical=True)
+  logits, temperature, dtype = _prepare(logits, temperature, categorical=True)
   if logits.shape.rank is not None and logits.shape.rank < 2:
     raise ValueError(f"`logits` must have rank at least 2, got shape "
                      f"{logits.shape}.")
+  options = _kernels.check_sinkhorn_options(num_iters, tolerance, max_iters)
   temperature = temperature[..., tf.newaxis]
   _, perturbed = _gumbel_perturbed(logits, temperature, seed)
   soft = tf.exp(_kernels.log_sinkhorn(
       _kernels.tempered(perturbed, temperature, _params.possible(logits)),
-      num_iters))
-  return _replace_gradient(matching(perturbed), soft)
+      *options))
+  return _replace_gradient(matching(perturbed), soft, dtype)
 
 
 # Rankings (stochastic NeuralSort, Grover et al. 2019).
@@ -506,8 +523,9 @@ def plackett_luce_st(logits, temperature, seed=None):
   tape.gradient(loss, logits)
   ```
   """
-  logits, temperature = _prepare(logits, temperature, categorical=True)
+  logits, temperature, dtype = _prepare(logits, temperature, categorical=True)
   _, perturbed = _gumbel_perturbed(logits, temperature, seed)
   hard = tf.one_hot(tf.argsort(perturbed, axis=-1, direction="DESCENDING"),
                     tf.shape(perturbed)[-1], dtype=perturbed.dtype)
-  return _replace_gradient(hard, _kernels.neural_sort(perturbed, temperature[..., 0]))
+  return _replace_gradient(
+      hard, _kernels.neural_sort(perturbed, temperature[..., 0]), dtype)

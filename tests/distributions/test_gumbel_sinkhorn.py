@@ -20,6 +20,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 import tfp_gumbel as tfg
+from tfp_gumbel import _kernels
 from tfp_gumbel import _noise
 
 tfb = tfp.bijectors
@@ -59,11 +60,14 @@ def perm_index(assignments):
 
 @pytest.mark.parametrize("dtype", [tf.float32, tf.float64])
 @pytest.mark.parametrize("temperature", [0.1, 1.0, 10.0])
-def test_sample_is_sinkhorn_of_perturbed_logits(dtype, temperature):
-  # The draw is exactly exp(S^L((logits + G) / t)) for the package's noise G
-  # at this seed: checked against an independent float64 NumPy Sinkhorn.
+def test_fixed_rounds_sample_is_sinkhorn_of_perturbed_logits(dtype,
+                                                              temperature):
+  # With num_iters=L the draw is exactly exp(S^L((logits + G) / t)) for the
+  # package's noise G at this seed: checked against an independent float64
+  # NumPy Sinkhorn.
   logits = logits5(dtype)
-  d = tfg.GumbelSinkhorn(tf.constant(temperature, dtype), logits)
+  d = tfg.GumbelSinkhorn(tf.constant(temperature, dtype), logits,
+                         num_iters=20)
   p = d.sample(50, seed=(3, 4)).numpy()
   g = _noise.gumbel([50, 5, 5], (3, 4), dtype).numpy()
   expected = numpy_sinkhorn((logits.numpy() + g) / temperature, 20)
@@ -71,8 +75,52 @@ def test_sample_is_sinkhorn_of_perturbed_logits(dtype, temperature):
   np.testing.assert_allclose(p, expected, atol=tol)
 
 
-# Max |row sum - 1| over 2,000 float32 draws on logits5(), as measured and
-# stated in the docstring (bounds ~1.3x the measured value, and 1e-6 for
+@pytest.mark.parametrize("temperature", [0.1, 1.0, 10.0])
+def test_sample_is_the_doubly_stochastic_scaling_of_perturbed_logits(
+    temperature):
+  # Sinkhorn (1964): exactly one doubly-stochastic matrix has the form
+  # diag(u) exp(x) diag(v). So the default (converged) draw is checked by
+  # both properties, in float64, for the package's noise at this seed:
+  # rows and columns sum to 1 within the tolerance 1e-10, and log p - x is
+  # f_i + g_j (its double-centred residual is 0 to rounding of x).
+  logits = logits5(tf.float64)
+  p = tfg.GumbelSinkhorn(tf.constant(temperature, tf.float64), logits).sample(
+      50, seed=(3, 4)).numpy()
+  g = _noise.gumbel([50, 5, 5], (3, 4), tf.float64).numpy()
+  x = (logits.numpy() + g) / temperature
+  assert np.abs(p.sum(-1) - 1).max() <= 1e-10
+  assert np.abs(p.sum(-2) - 1).max() <= 1e-12
+  r = np.log(p) - x
+  residual = (r - r.mean(-1, keepdims=True) - r.mean(-2, keepdims=True)
+              + r.mean((-2, -1), keepdims=True))
+  assert np.abs(residual).max() < 1e-13 * np.abs(x).max() + 1e-13
+  # And at t = 1 and 10 plain Sinkhorn converges too (5,000 rounds).
+  if temperature >= 1:
+    np.testing.assert_allclose(p, numpy_sinkhorn(x, 5000), atol=1e-10)
+
+
+@pytest.mark.parametrize("n", [5, 50])
+@pytest.mark.parametrize("temperature", [1e3, 10., 1., 0.3, 0.1, 0.01, 1e-3])
+def test_default_sample_is_doubly_stochastic_at_every_temperature(
+    n, temperature):
+  # float32: every draw's rows and columns are within the tolerance 1e-5,
+  # or the float's resolution of x = (logits + G) / t where coarser
+  # (4 eps (max x - min x + N), the floor the docstring states).
+  count = 200 if n == 5 else 20
+  logits = 3. * tf.random.stateless_normal([n, n], seed=(n, 7))
+  p = tfg.GumbelSinkhorn(temperature, logits).sample(
+      count, seed=(1, 2)).numpy()
+  x = (logits.numpy() + _noise.gumbel([count, n, n], (1, 2)).numpy()
+       ) / temperature
+  spread = x.max((-2, -1)) - x.min((-2, -1))
+  bound = np.maximum(1e-5, 4 * np.finfo(np.float32).eps * (spread + n))
+  assert np.isfinite(p).all() and (p >= 0).all()
+  assert (np.abs(p.sum(-1) - 1).max(-1) <= bound).all()
+  assert (np.abs(p.sum(-2) - 1).max(-1) <= bound).all()
+
+
+# With a fixed num_iters: max |row sum - 1| over 2,000 float32 draws on
+# logits5(), as measured (bounds ~1.3x the measured value, and 1e-6 for
 # rounding). Columns are normalized last: within float32 rounding always.
 ROW_TOLERANCES = [
     (20, 10., 1e-6), (20, 1., 0.055), (20, 0.1, 1.0 + 1e-6),
@@ -80,7 +128,7 @@ ROW_TOLERANCES = [
 
 
 @pytest.mark.parametrize("num_iters,temperature,row_tol", ROW_TOLERANCES)
-def test_rows_and_columns_sum_to_one_within_stated_tolerance(
+def test_fixed_rounds_rows_and_columns_within_measured_tolerance(
     num_iters, temperature, row_tol):
   d = tfg.GumbelSinkhorn(temperature, logits5(), num_iters=num_iters)
   p = d.sample(2000, seed=(1, 2)).numpy()
@@ -224,19 +272,42 @@ def test_forbidden_assignments_are_absent():
 
 # -- gradients and numerics --------------------------------------------------
 
-def test_gradients_match_finite_differences():
+@pytest.mark.parametrize("temperature,num_iters", [
+    (0.7, None), (0.1, None), (0.03, None), (0.7, 20)])
+def test_gradients_match_finite_differences(temperature, num_iters):
+  # The converged sample's implicit gradient (one linear solve) and the
+  # fixed-rounds gradient (through the loop), both against central finite
+  # differences of the float64 sample.
   logits = tf.constant(np.random.RandomState(0).randn(4, 4), tf.float64)
-  temperature = tf.constant(0.7, tf.float64)
+  temperature = tf.constant(temperature, tf.float64)
   weights = tf.constant(np.random.RandomState(1).randn(4, 4), tf.float64)
 
   def through_sample(logits, temperature):
-    return tf.reduce_sum(tfg.GumbelSinkhorn(temperature, logits).sample(
-        3, seed=(5, 6)) * weights)
+    return tf.reduce_sum(tfg.GumbelSinkhorn(
+        temperature, logits, num_iters=num_iters).sample(
+            3, seed=(5, 6)) * weights)
 
   theoretical, numerical = tf.test.compute_gradient(
       through_sample, [logits, temperature], delta=1e-6)
   for th, nu in zip(theoretical, numerical):
     np.testing.assert_allclose(th, nu, rtol=1e-6, atol=1e-8)
+
+
+def test_implicit_gradient_is_the_limit_of_the_unrolled_one():
+  # At t = 1 plain Sinkhorn converges in a few hundred rounds, and the
+  # gradient through 2,000 unrolled rounds is the implicit one (float64).
+  logits = tf.constant(np.random.RandomState(2).randn(3, 6, 6), tf.float64)
+  weights = tf.constant(np.random.RandomState(3).randn(6, 6), tf.float64)
+
+  def gradient(**kwargs):
+    with tf.GradientTape() as tape:
+      tape.watch(logits)
+      p = tf.exp(_kernels.log_sinkhorn(logits, **kwargs))
+      loss = tf.reduce_sum(p * weights)
+    return tape.gradient(loss, logits).numpy()
+
+  np.testing.assert_allclose(gradient(), gradient(num_iters=2000),
+                             atol=1e-10)
 
 
 @tf.function(jit_compile=True)
@@ -393,6 +464,9 @@ def test_bad_variable_value_raises_at_use():
     (dict(logits=tf.zeros([2, 3])), ValueError, "`logits` must be square"),
     (dict(num_iters=0), ValueError, "`num_iters` must be a positive integer"),
     (dict(num_iters=2.5), ValueError, "`num_iters` must be a positive integer"),
+    (dict(tolerance=0.), ValueError, "`tolerance` must be a float in"),
+    (dict(tolerance=1.5), ValueError, "`tolerance` must be a float in"),
+    (dict(max_iters=0), ValueError, "`max_iters` must be a positive integer"),
     (dict(logits=np.zeros([2, 2], np.int32)), TypeError,
      "`logits` must have a floating-point dtype"),
     (dict(temperature=tf.constant(1., tf.float64)), TypeError,

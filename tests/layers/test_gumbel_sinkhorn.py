@@ -69,6 +69,10 @@ def test_inference_modes():
   assert not np.allclose(a, b)   # fresh noise at every call
   mode = tfg.layers.GumbelSinkhorn()(logits)
   np.testing.assert_array_equal(mode, _scipy_matching(logits))
+  # By default the probs are the converged Sinkhorn matrix: rows within 1e-5.
+  probs = tfg.layers.GumbelSinkhorn(inference="probs")(logits)
+  np.testing.assert_allclose(np.sum(probs, -1), 1., atol=1e-5)
+  np.testing.assert_allclose(np.sum(probs, -2), 1., atol=1e-5)
 
 
 def test_training_sample_is_the_distribution_sample():
@@ -185,8 +189,13 @@ def test_jit_compile_soft_path_compiles_and_matching_path_falls_back():
 
 @pytest.mark.parametrize("hard", [False, True])
 def test_save_load_round_trip(hard, tmp_path):
-  model, layer = _sorting_model(4, temperature=0.5, num_iters=7, hard=hard,
-                                trainable_temperature=True, seed=11)
+  # Fixed rounds with hard=False, the converged solver with its options
+  # with hard=True: both round-trip.
+  options = (dict(tolerance=1e-4, max_iters=30) if hard
+             else dict(num_iters=7))
+  model, layer = _sorting_model(4, temperature=0.5, hard=hard,
+                                trainable_temperature=True, seed=11,
+                                **options)
   model.compile("adam", "mse")
   x = np.random.RandomState(0).uniform(size=(8, 4)).astype(np.float32)
   model.fit(x, np.zeros((8, 4, 4), np.float32), batch_size=2, verbose=0)
@@ -194,7 +203,9 @@ def test_save_load_round_trip(hard, tmp_path):
   loaded = keras.models.load_model(tmp_path / "m.keras")
   loaded_layer = loaded.layers[-1]
   assert loaded_layer.get_config() == layer.get_config()
-  assert loaded_layer.num_iters == 7
+  for name in ("num_iters", "tolerance", "max_iters"):
+    assert getattr(loaded_layer, name) == options.get(
+        name, getattr(tfg.layers.GumbelSinkhorn(), name))
   np.testing.assert_array_equal(loaded_layer.temperature, layer.temperature)
   for training in (True, True, False):
     np.testing.assert_array_equal(loaded(x, training=training),
@@ -205,6 +216,8 @@ def test_save_load_round_trip(hard, tmp_path):
     ({"temperature": 0.}, "`temperature`"),
     ({"num_iters": 0}, "`num_iters`"),
     ({"num_iters": 2.}, "`num_iters`"),
+    ({"tolerance": -1e-3}, "`tolerance`"),
+    ({"max_iters": 0}, "`max_iters`"),
     ({"inference": "argmax"}, "`inference`"),
     ({"estimator": "gumbel_rao"}, "`estimator`"),
     ({"seed": (1, 2)}, "`seed`"),

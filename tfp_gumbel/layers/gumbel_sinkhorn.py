@@ -22,8 +22,8 @@ class GumbelSinkhorn(_base.RelaxationLayer):
 
   Entry `(i, j)` of the logits scores item `i` at position `j` (Mena et al.
   2018's `log alpha`). In training the output is a Gumbel-Sinkhorn sample, a
-  doubly-stochastic matrix (see `tfg.GumbelSinkhorn` for the row-sum
-  tolerance at a given `num_iters` and temperature); with `hard=True` it is
+  doubly-stochastic matrix (by default to `tolerance`; see
+  `tfg.GumbelSinkhorn`); with `hard=True` it is
   the exact permutation matrix of the matching of the perturbed logits,
   with the relaxed sample's gradient. As the temperature goes to 0 samples
   approach permutation matrices; as it grows, the uniform matrix `1 / N`.
@@ -32,7 +32,7 @@ class GumbelSinkhorn(_base.RelaxationLayer):
   (`inference="mode"`), the permutation matrix of the maximum-weight
   matching of the logits, `tfg.estimators.matching(logits)`;
   `inference="probs"` gives the noiseless Sinkhorn matrix
-  `exp(S^L(logits))` (temperature 1) and `inference="sample"` keeps sampling.
+  `S(exp(logits))` (temperature 1) and `inference="sample"` keeps sampling.
 
   XLA: the matching is solved by scipy through `tf.numpy_function`, which XLA
   cannot compile. The relaxed path compiles. So the layer reports
@@ -46,7 +46,8 @@ class GumbelSinkhorn(_base.RelaxationLayer):
 
   Args:
     temperature: positive float, the initial temperature.
-    num_iters: positive int, Sinkhorn rounds per sample.
+    num_iters: `None` (default: Sinkhorn solved to `tolerance`) or a
+      positive int, fixed Sinkhorn rounds per sample (Mena et al.).
     hard: if True, training outputs are exact permutation matrices with the
       straight-through gradient of the relaxed sample.
     estimator: `"st"` (the only one).
@@ -55,16 +56,20 @@ class GumbelSinkhorn(_base.RelaxationLayer):
     inference: `"mode"`, `"probs"` or `"sample"`: the output when not
       training (see above).
     seed: int for a reproducible noise stream, or None.
+    tolerance: `None` (the dtype's default) or a float in (0, 1): the
+      largest |row sum - 1| of a sample.
+    max_iters: positive int, the cap on Newton steps.
     **kwargs: `keras.layers.Layer` arguments (`name`, `dtype`, ...).
 
   Raises:
     ValueError: a non-positive temperature, a non-positive or non-int
-      `num_iters`, an unknown `inference` or `estimator`, a non-int `seed`.
+      `num_iters` or `max_iters`, a `tolerance` outside (0, 1), an unknown
+      `inference` or `estimator`, a non-int `seed`.
 
   #### Mathematical details
 
   ```none
-  training:    y = exp(S^L((logits + G) / t)),  G_ij ~ Gumbel(0, 1) i.i.d.
+  training:    y = S(exp((logits + G) / t)),  G_ij ~ Gumbel(0, 1) i.i.d.
   hard=True:   y = matching(logits + G), gradient of the line above
   inference:   y = matching(logits)
   ```
@@ -77,7 +82,7 @@ class GumbelSinkhorn(_base.RelaxationLayer):
   h = keras.layers.Reshape([6, 1])(x)
   h = keras.layers.Dense(32, activation="relu")(h)
   logits = keras.layers.Dense(6)(h)                     # [batch, 6, 6]
-  perm = tfg.layers.GumbelSinkhorn(temperature=1.0, num_iters=20)(logits)
+  perm = tfg.layers.GumbelSinkhorn(temperature=1.0)(logits)
   model = keras.Model(x, perm)
   model(np.random.rand(4, 6), training=True)            # doubly stochastic
   model.predict(np.random.rand(4, 6), verbose=0)        # permutation matrices
@@ -93,21 +98,20 @@ class GumbelSinkhorn(_base.RelaxationLayer):
 
   def __init__(self,
                temperature=1.0,
-               num_iters=20,
+               num_iters=None,
                hard=False,
                estimator="st",
                trainable_temperature=False,
                inference="mode",
                seed=None,
+               tolerance=None,
+               max_iters=_kernels.SINKHORN_MAX_ITERS,
                **kwargs):
     super().__init__(temperature=temperature, hard=hard, estimator=estimator,
                      trainable_temperature=trainable_temperature,
                      inference=inference, seed=seed, **kwargs)
-    if (isinstance(num_iters, bool) or not isinstance(num_iters, int)
-        or num_iters < 1):
-      raise ValueError(
-          f"`num_iters` must be a positive integer, got {num_iters!r}.")
-    self.num_iters = num_iters
+    self.num_iters, self.tolerance, self.max_iters = (
+        _kernels.check_sinkhorn_options(num_iters, tolerance, max_iters))
 
   @property
   def supports_jit(self):
@@ -122,19 +126,23 @@ class GumbelSinkhorn(_base.RelaxationLayer):
 
   def _soft_sample(self, logits, temperature, seed):
     return tfgd.GumbelSinkhorn(temperature, logits,
-                               num_iters=self.num_iters).sample(seed=seed)
+                               **self._sinkhorn_options()).sample(seed=seed)
 
   def _hard_sample(self, logits, temperature, seed):
     return estimators.gumbel_sinkhorn_st(logits, temperature, seed=seed,
-                                         num_iters=self.num_iters)
+                                         **self._sinkhorn_options())
 
   def _mode(self, logits):
     return estimators.matching(logits)
 
   def _probs(self, logits):
-    return tf.exp(_kernels.log_sinkhorn(logits, self.num_iters))
+    return tf.exp(_kernels.log_sinkhorn(logits, **self._sinkhorn_options()))
+
+  def _sinkhorn_options(self):
+    return dict(num_iters=self.num_iters, tolerance=self.tolerance,
+                max_iters=self.max_iters)
 
   def get_config(self):
     config = super().get_config()
-    config.update(num_iters=self.num_iters)
+    config.update(self._sinkhorn_options())
     return config
