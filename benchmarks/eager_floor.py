@@ -3,8 +3,10 @@ distribution doing the same work op by op.
 
 The floor is a no-op `tfd.Distribution` subclass (constructed, and its
 `sample` called, so TFP's own bookkeeping is paid) plus the raw TF ops of the
-sample (`softmax((logits + g) / t)`, g Gumbel from a stateless uniform), timed
-together. Each of our families is timed the same way (construct + `sample`),
+sample, timed together: `softmax((logits + g) / t)`, g Gumbel from a
+stateless uniform, for the Gumbel-Softmax families; Xie & Ermon's k
+successive softmaxes for RelaxedTopK; NeuralSort of the perturbed log-scores
+for RelaxedPlackettLuce (written inline, without the package's kernels). Each of our families is timed the same way (construct + `sample`),
 next to TFP's own distribution where TFP has it, interleaved in one run
 (`harness.time_interleaved`).
 
@@ -51,11 +53,37 @@ class _NoOp(tfd.Distribution):
     return tf.zeros([n] + self._logits.shape.as_list())
 
 
-def floor(t, logits, seed):
-  _NoOp(t, logits).sample(seed=seed)
+def _perturbed(logits, seed):
   u = tf.random.stateless_uniform(
       logits.shape, seed=seed, minval=np.finfo(np.float32).tiny, maxval=1.)
-  return tf.math.softmax((logits - tf.math.log(-tf.math.log(u))) / t)
+  return logits - tf.math.log(-tf.math.log(u))
+
+
+def floor(t, logits, seed):
+  _NoOp(t, logits).sample(seed=seed)
+  return tf.math.softmax(_perturbed(logits, seed) / t)
+
+
+def top_k_floor(t, logits, seed, k=2):
+  """The no-op plus Xie & Ermon's k successive softmaxes, op by op."""
+  _NoOp(t, logits).sample(seed=seed)
+  alpha, khot = _perturbed(logits, seed), 0.
+  for _ in range(k):
+    p = tf.math.softmax(alpha / t)
+    khot += p
+    alpha += tf.math.log1p(-p)
+  return khot
+
+
+def neural_sort_floor(t, logits, seed):
+  """The no-op plus NeuralSort of the perturbed log-scores, op by op."""
+  _NoOp(t, logits).sample(seed=seed)
+  s = _perturbed(logits, seed)
+  n = s.shape[-1]
+  pairwise = tf.reduce_sum(tf.abs(s[..., :, None] - s[..., None, :]), -1)
+  weights = tf.cast(n - 1 - 2 * tf.range(n), s.dtype)[:, None]
+  return tf.math.softmax((weights * s[..., None, :]
+                          - pairwise[..., None, :]) / t)
 
 
 def main():
@@ -68,6 +96,8 @@ def main():
   seed = tf.constant([3, 4])
   fns = {
       "floor (no-op tfd + raw ops)": floor,
+      "top-k floor (no-op tfd + raw top-k ops)": top_k_floor,
+      "NeuralSort floor (no-op tfd + raw NeuralSort ops)": neural_sort_floor,
       "tfg.GumbelSoftmax": lambda t, l, s: tfg.GumbelSoftmax(
           t, logits=l).sample(seed=s),
       "tfg.ExpRelaxedGumbelSoftmax": lambda t, l, s: (
@@ -85,12 +115,16 @@ def main():
   }
   times, repeats = harness.time_interleaved(
       fns, (t, logits, seed), args.repeats, args.min_time)
-  base = times["floor (no-op tfd + raw ops)"]
+  # Each family against the floor of its own sample's ops.
+  floors = {"tfg.RelaxedTopK (k=2)": "top-k floor (no-op tfd + raw top-k ops)",
+            "tfg.RelaxedPlackettLuce":
+                "NeuralSort floor (no-op tfd + raw NeuralSort ops)"}
   print(f"Eager construct + sample, N = {N}, K = {K}, median of {repeats} "
         f"interleaved repeats")
-  print("| implementation | ms | ratio to the floor |")
+  print("| implementation | ms | ratio to its floor |")
   print("|---|---|---|")
   for name, ms in times.items():
+    base = times[floors.get(name, "floor (no-op tfd + raw ops)")]
     print(f"| {name} | {ms:.3f} | {ms / base:.2f} |")
 
 

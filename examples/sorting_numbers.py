@@ -17,8 +17,15 @@ place, the proportion of wrong elements, and Kendall's tau between predicted
 and true ranks (1 = perfectly sorted), next to the paper's Table 1.
 
 Hyper-parameters are those of the authors' code (github google/gumbel_sinkhorn,
-sorting/sorting_train.py defaults): t = 1, 10 Sinkhorn rounds, 5 Gumbel
-samples per sequence, batch 10, Adam with learning rate 0.1, 32 hidden units.
+sorting/sorting_train.py defaults): t = 1, 5 Gumbel samples per sequence,
+batch 10, Adam with learning rate 0.1, 32 hidden units, except the Sinkhorn
+operator: their code runs 10 fixed rounds, here Sinkhorn is solved to its
+tolerance (the package's default). That is why large N used to fail: after
+10 rounds only the columns are normalized, while the rows of a 100 x 100
+matrix are far from 1, so a column of P (a position) can draw on the same
+item as its neighbours, and the loss is minimized by an assignment that is
+no permutation. Measured at N = 100 after 300 steps (seed 0): prop. wrong
+elements 0.176 with 10 rounds, 0.020 with 100 rounds, 0.0016 converged.
 The number of steps is ours (their default is 500 steps for N = 50).
 
     python examples/sorting_numbers.py [--quick | --full] [--out DIR]
@@ -37,7 +44,8 @@ from _common import Example
 
 HIDDEN_UNITS = 32
 TEMPERATURE = 1.0
-NUM_ITERS = 10
+# None: Sinkhorn solved to its tolerance (the authors' code: 10 rounds).
+NUM_ITERS = None
 SAMPLES_PER_SEQUENCE = 5
 BATCH_SIZE = 10
 LEARNING_RATE = 0.1
@@ -71,8 +79,9 @@ def train(n, steps, seed):
   model = sorting_network(n)
   optimizer = keras.optimizers.Adam(LEARNING_RATE)
 
-  # The relaxed path has no scipy call, so the whole step compiles with XLA.
-  @tf.function(jit_compile=True)
+  # tf.function, not XLA: XLA's CPU linear solves make the converged
+  # Sinkhorn several times slower than TensorFlow's own kernels.
+  @tf.function
   def step(step_seed):
     x = tf.random.stateless_uniform([BATCH_SIZE, n], step_seed)
     x = tf.tile(x, [SAMPLES_PER_SEQUENCE, 1])  # 5 Gumbel samples per sequence
@@ -134,7 +143,7 @@ def main(argv=None):
   ex = Example(__doc__.splitlines()[0], argv)
   sizes = ex.pick(quick=[5], default=[5, 10, 15, 80],
                   full=[5, 10, 15, 80, 100, 120])
-  steps = ex.pick(quick=300, default=1500, full=5000)
+  steps = ex.pick(quick=300, default=300, full=1000)
   results = {}
   models = {}
   for n in sizes:
