@@ -418,10 +418,13 @@ def _balanced(x, tolerance, max_iters):
       # col, b = col - P^T a. Its null vector 1 (a + c, b - c give the same
       # gradient) is fixed by adding 1 1^T / N. As t -> 0, P tends to a
       # permutation and I - P P^T to 0 in the directions that split the
-      # assignment, where the right-hand side tends to 0 too; the ridge
-      # (10 N eps, the rounding of P P^T) keeps the solve defined there.
+      # assignment, where the right-hand side tends to 0 too. The ridge,
+      # 10 N eps (the rounding of P P^T) plus the resolution of P (its rows
+      # and columns are off by up to that), keeps the matrix positive
+      # definite, so the solve is always defined.
       n = tf.cast(tf.shape(p)[-1], p.dtype)
-      ridge = 10 * n * np.finfo(p.dtype.as_numpy_dtype).eps
+      eps = np.finfo(p.dtype.as_numpy_dtype).eps
+      ridge = 10 * n * eps + _resolution(x)[..., None, None]
       schur = ((1 + ridge) * tf.eye(tf.shape(p)[-1], dtype=p.dtype)
                - tf.linalg.matmul(p, p, transpose_b=True) + 1 / n)
       a = tf.linalg.solve(schur, (row - _matvec(p, col))[..., None])[..., 0]
@@ -431,6 +434,16 @@ def _balanced(x, tolerance, max_iters):
     return log_p, grad
 
   return balanced(x)
+
+
+def _resolution(x):
+  """The float's resolution of `exp(x + f + g)` for `[..., N, N]` `x`: about
+  4 eps (max x - min x + N) over the finite entries."""
+  finite = tf.math.is_finite(x)
+  high = tf.reduce_max(tf.where(finite, x, -np.inf), [-2, -1])
+  low = tf.reduce_min(tf.where(finite, x, np.inf), [-2, -1])
+  eps = np.finfo(x.dtype.as_numpy_dtype).eps
+  return 4 * eps * (high - low + tf.cast(tf.shape(x)[-1], x.dtype))
 
 
 def _matvec(m, v, transpose=False):
@@ -451,7 +464,7 @@ def solve_sinkhorn(x, tolerance, max_iters):
   x = x - tf.reduce_max(tf.where(finite, x, -np.inf), [-2, -1], keepdims=True)
   spread = tf.reduce_max(tf.where(finite, -x, 0), [-2, -1])
   # The float's resolution of exp(x + f + g), where coarser than asked.
-  floor = 4 * eps * (spread + tf.cast(n, dtype))
+  floor = _resolution(x)
   tolerance = tf.maximum(tf.constant(tolerance, dtype), floor)
   stage_tolerance = tf.maximum(tolerance, tf.constant(1e-2, dtype))
   batch = tf.shape(spread)
@@ -474,13 +487,18 @@ def solve_sinkhorn(x, tolerance, max_iters):
     cooler = tf.maximum(scale / 4, 1)
     next_stage_f = f * (scale / cooler)[..., None]
     # Newton's step for the rest.
-    mu = err / 10 + eps * tf.cast(n, dtype)
+    # Damping: err / 10 (Levenberg-Marquardt), and the resolution of P, by
+    # which its columns may be off 1 and the matrix below off positive
+    # definite.
+    mu = err / 10 + floor + eps * tf.cast(n, dtype)
     hessian = (tf.linalg.diag(r) - tf.linalg.matmul(p, p, transpose_b=True)
                + 1 / tf.cast(n, dtype)
                + mu[..., None, None] * tf.eye(n, dtype=dtype))
-    # LU, not Cholesky: in float32 rounding can make these symmetric
-    # positive-definite matrices fail Cholesky (NaN), never LU.
-    direction = tf.linalg.solve(hessian, (1 - r)[..., None])[..., 0]
+    # Cholesky: it returns NaN for a matrix rounding made indefinite (then
+    # the step below is a row normalization), where LU raises on a singular
+    # one and stops the program.
+    direction = tf.linalg.cholesky_solve(tf.linalg.cholesky(hessian),
+                                         (1 - r)[..., None])[..., 0]
     usable = tf.reduce_all(tf.math.is_finite(direction), -1)
     direction = tf.where(usable[..., None], direction, 0)
     slope = tf.reduce_sum(direction * (1 - r), -1)
