@@ -433,16 +433,6 @@ def _balanced(x, tolerance, max_iters):
   return balanced(x)
 
 
-def _resolution(x):
-  """The float's resolution of `exp(x + f + g)` for `[..., N, N]` `x`: about
-  4 eps (max x - min x + N) over the finite entries."""
-  finite = tf.math.is_finite(x)
-  high = tf.reduce_max(tf.where(finite, x, -np.inf), [-2, -1])
-  low = tf.reduce_min(tf.where(finite, x, np.inf), [-2, -1])
-  eps = np.finfo(x.dtype.as_numpy_dtype).eps
-  return 4 * eps * (high - low + tf.cast(tf.shape(x)[-1], x.dtype))
-
-
 def _matvec(m, v, transpose=False):
   return tf.linalg.matvec(m, v, transpose_a=transpose)
 
@@ -461,11 +451,10 @@ def solve_sinkhorn(x, tolerance, max_iters):
   x = x - tf.reduce_max(tf.where(finite, x, -np.inf), [-2, -1], keepdims=True)
   spread = tf.reduce_max(tf.where(finite, -x, 0), [-2, -1])
   # The float's resolution of exp(x + f + g), where coarser than asked.
-  floor = _resolution(x)
+  floor = 4 * eps * (spread + tf.cast(n, dtype))
   tolerance = tf.maximum(tf.constant(tolerance, dtype), floor)
   stage_tolerance = tf.maximum(tolerance, tf.constant(1e-2, dtype))
-  batch = tf.shape(spread)
-  ones = tf.ones(tf.concat([batch, [n]], 0), dtype)
+  potentials = tf.zeros(tf.concat([tf.shape(spread), [n]], 0), dtype)
 
   def evaluate(f, scale):
     xs = x / scale[..., None, None]
@@ -524,12 +513,11 @@ def solve_sinkhorn(x, tolerance, max_iters):
     return step_count + 1, f, scale, finished
 
   scale = tf.maximum(spread / 30, 1)
-  steps, f, scale, done = tf.while_loop(
+  steps, f, scale, _ = tf.while_loop(
       lambda i, f, scale, done: (i < max_iters) & ~tf.reduce_all(done),
-      body, (0, ones * 0, scale, tf.zeros_like(spread, tf.bool)))
+      body, (0, potentials, scale, tf.zeros_like(spread, tf.bool)))
   # Where the cap came first, the last stage's potentials cooled to t.
   log_p, _, _, _, err = evaluate(f * scale[..., None], tf.ones_like(scale))
-  del done
   return log_p, steps, err
 
 
