@@ -32,8 +32,11 @@ def uniform_open(shape, seed, dtype=tf.float32):
     # op does the identical scrambling (core/kernels/stateless_random_ops.cc)
     # in C++. Its draws on [0, 1) are then mapped to [tiny, 1) exactly as
     # below: `u * (1 - tiny) + tiny`, where 1 - tiny rounds to exactly 1.
-    return tf.raw_ops.StatelessRandomUniform(
-        shape=shape, seed=seed, dtype=dtype) + tiny
+    # (tiny as a tensor: adding the numpy scalar converts it on the slow path,
+    # 50 vs 29 us.)
+    return tf.math.add(
+        tf.raw_ops.StatelessRandomUniform(shape=shape, seed=seed, dtype=dtype),
+        tf.constant(tiny, dtype))
   u = tf.random.stateless_uniform(
       shape,
       seed=seed,

@@ -125,7 +125,9 @@ def divide_by_temperature(x, temperature):
   N x K elementwise op becomes a product; the result differs from the
   division by at most one rounding.
   """
-  return x * tf.math.reciprocal(temperature)
+  # tf.math.multiply, not `*`: eagerly the operator's dispatch costs about
+  # 3x the op itself (43 vs 15 us at 1 x 10).
+  return tf.math.multiply(x, tf.math.reciprocal(temperature))
 
 
 def finfo(dtype):
@@ -199,6 +201,11 @@ def safe_log(probs):
   1 / probs is inf there, and whatever masks the class downstream would
   multiply it by 0. The double `where` keeps that branch out of the gradient.
   """
+  value = tf.get_static_value(probs)
+  if value is not None and (value > 0).all():
+    # Known positive (eagerly, or a constant): the masking ops would cost
+    # more than the log.
+    return tf.math.log(probs)
   positive = probs > 0.
   return tf.where(positive,
                   tf.math.log(tf.where(positive, probs, tf.ones_like(probs))),
