@@ -35,12 +35,16 @@ import tempfile
 
 __all__ = ["STARTUP_MESSAGE", "demo", "held_back_stderr", "quiet_tensorflow"]
 
-# TensorFlow's start-up lines (TF 2.18-2.21, CPU-only and CUDA builds). A line
+# TensorFlow's start-up lines (TF 2.18-2.21 and the nightly of
+# .ci/nightly.txt, CPU-only and CUDA builds). A line
 # held back during start-up that matches none of these is shown.
 STARTUP_MESSAGE = re.compile(
     r"All log messages before absl::InitializeLog\(\) is called"
     r"|cudart_stub\.cc|Could not find cuda drivers|cuInit|cuda_(?:platform|dnn"
-    r"|blas|fft|executor|diagnostics)\.cc|Unable to register cu(?:DNN|FFT|BLAS)"
+    r"|blas|fft|executor|diagnostics|status)\.cc|Unable to register cu(?:DNN|FFT|BLAS)"
+    # tf-nightly 2.23 follows its failed CUDA probe with a source trace:
+    # "=== Source Location Trace: ===" and a line "external/xla/.../*.cc:50".
+    r"|^=== Source Location Trace: ===\s*$"
     r"|TF-TRT Warning|oneDNN custom operations"
     r"|This TensorFlow binary is optimized|To enable the following instructions"
     r"|rebuild TensorFlow with the appropriate compiler flags"

@@ -26,7 +26,7 @@ def test_missing_matplotlib_exits_with_a_message(monkeypatch, tmp_path, capsys):
   with pytest.raises(SystemExit) as exit_info:
     demo.main(["--quick", "--out", str(tmp_path)])
   assert exit_info.value.code not in (0, None)
-  assert 'pip install -e ".[plot]"' in str(exit_info.value.code)
+  assert 'pip install -e ".[tensorflow,plot]"' in str(exit_info.value.code)
   assert not os.listdir(tmp_path)
   assert "Sampling" not in capsys.readouterr().out
 

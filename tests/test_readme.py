@@ -18,7 +18,7 @@ def test_python_blocks_run():
 
 
 def test_ci_runs_the_readme_test_command():
-  command = 'pip install -e ".[test]" && pytest -n 2'
+  command = 'pip install -e ".[tensorflow,test]" && pytest -n 2'
   assert f"\n{command}\n" in README
   ci = (ROOT / ".ci" / "run").read_text()
-  assert "grep -m1 -E '^pip install -e \"\\.\\[test\\]\"' README.md" in ci
+  assert "grep -m1 -E '^pip install -e \"\\.\\[tensorflow,test\\]\"' README.md" in ci

@@ -12,8 +12,10 @@
    true and fitted values.
 4. Writes one PNG (`tfp_gumbel_demo.png` in `--out`).
 
-The plotting extra is required (`pip install -e ".[plot]"`); without it the
-demo stops before any computation, with a message and exit status 1.
+It needs the tensorflow and plotting extras (`pip install -e
+".[tensorflow,plot]"`); without TensorFlow it stops at import with the
+package's ImportError (what was found, the install line), without matplotlib
+before any computation, with a message and exit status 1.
 """
 
 import argparse
@@ -22,8 +24,13 @@ import sys
 import time
 
 import numpy as np
-import tensorflow as tf
-import tensorflow_probability as tfp
+
+from tfp_gumbel import _requirements
+
+_requirements.require_tensorflow("The tfp_gumbel demo")
+
+import tensorflow as tf  # pylint: disable=wrong-import-position
+import tensorflow_probability as tfp  # pylint: disable=wrong-import-position
 
 import tfp_gumbel as tfg
 
@@ -65,8 +72,8 @@ def require_matplotlib():
     import matplotlib  # pylint: disable=import-outside-toplevel
   except ImportError:
     sys.exit('tfp_gumbel demo: matplotlib is not installed; install the '
-             'plotting extra with  pip install -e ".[plot]"  (or  pip install '
-             'matplotlib)  and run  tfp-gumbel-demo  again.')
+             'plotting extra with  pip install -e ".[tensorflow,plot]"  (or  '
+             'pip install matplotlib)  and run  tfp-gumbel-demo  again.')
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
   return plt

@@ -61,6 +61,10 @@ References:
       Discrete and Backpropagation: Straight-Through and Beyond. NeurIPS 2023.
 """
 
+from tfp_gumbel import _requirements
+
+_requirements.require_tensorflow("tfp_gumbel.estimators")
+
 import tensorflow as tf
 import tensorflow_probability as tfp
 

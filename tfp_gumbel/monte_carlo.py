@@ -17,6 +17,10 @@ become random; and the categorical KL is a different quantity from the
 relaxed one.
 """
 
+from tfp_gumbel import _requirements
+
+_requirements.require_tensorflow("tfp_gumbel.monte_carlo")
+
 import tensorflow as tf
 import tensorflow_probability as tfp
 

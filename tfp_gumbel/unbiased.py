@@ -77,6 +77,10 @@ References:
       Estimator for Binary Latent Variables. NeurIPS 2020.
 """
 
+from tfp_gumbel import _requirements
+
+_requirements.require_tensorflow("tfp_gumbel.estimators")
+
 import tensorflow as tf
 import tensorflow_probability as tfp
 

@@ -1,5 +1,9 @@
 """Distributions of the Gumbel-Softmax (Concrete) family."""
 
+from tfp_gumbel import _requirements
+
+_requirements.require_tensorflow("tfp_gumbel.distributions")
+
 from tfp_gumbel.distributions.exp_relaxed_gumbel_softmax import ExpRelaxedGumbelSoftmax
 from tfp_gumbel.distributions.gumbel_sinkhorn import GumbelSinkhorn
 from tfp_gumbel.distributions.gumbel_softmax import GumbelSoftmax

@@ -8,6 +8,10 @@ turns `[N, N]` logits into relaxed (or hard) permutation matrices;
 demand (it needs tf-keras, `TF_USE_LEGACY_KERAS=1`).
 """
 
+from tfp_gumbel import _requirements
+
+_requirements.require_tensorflow("tfp_gumbel.layers")
+
 from tfp_gumbel.layers.annealing import TemperatureAnnealing
 from tfp_gumbel.layers.gumbel_sinkhorn import GumbelSinkhorn
 from tfp_gumbel.layers.gumbel_softmax import GumbelSigmoid
