@@ -406,3 +406,45 @@ def test_conditional_gumbel_keeps_impossible_classes_at_minus_infinity():
   grad = tape.gradient(finite_z, logits).numpy()
   assert np.isfinite(grad).all()
   np.testing.assert_array_equal(grad[np.isneginf(MASKED_LOGITS)], 0.)
+
+
+# What is known when the call is made is checked then, as the layers do: a
+# temperature <= 0 (or inf) gave NaN samples, and top_k_st with k > K raised
+# TF's bare "input must have at least k columns".
+_LOGITS = tf.zeros([2, 3])
+
+
+def _f(b):
+  return tf.reduce_sum(b, axis=-1)
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: tfg.estimators.gumbel_softmax_st(_LOGITS, t),
+    lambda t: tfg.estimators.gumbel_sigmoid_st(_LOGITS, t),
+    lambda t: tfg.estimators.gumbel_rao(_LOGITS, t),
+    lambda t: tfg.estimators.reinmax(_LOGITS, t),
+    lambda t: tfg.estimators.top_k_st(_LOGITS, 2, t),
+    lambda t: tfg.estimators.plackett_luce_st(_LOGITS, t),
+    lambda t: tfg.estimators.gumbel_sinkhorn_st(tf.zeros([3, 3]), t),
+    lambda t: tfg.estimators.rebar(_f, _LOGITS, t),
+], ids=["gumbel_softmax_st", "gumbel_sigmoid_st", "gumbel_rao", "reinmax",
+        "top_k_st", "plackett_luce_st", "gumbel_sinkhorn_st", "rebar"])
+@pytest.mark.parametrize("temperature", [0., -1., float("inf"),
+                                         np.array([0.5, 0.]),
+                                         tf.constant(0.)])
+def test_a_known_bad_temperature_is_a_value_error(call, temperature):
+  with pytest.raises(ValueError, match="Argument `temperature` must be "
+                     "positive"):
+    call(temperature)
+
+
+def test_a_temperature_known_only_at_run_time_is_not_checked_early():
+  t = tf.Variable(0.5)
+  assert np.all(np.isfinite(tfg.estimators.gumbel_softmax_st(_LOGITS, t)))
+
+
+@pytest.mark.parametrize("k", [0, 4, 10])
+def test_top_k_st_with_k_outside_the_classes_is_a_value_error(k):
+  with pytest.raises(ValueError, match=r"`k` must be between 1 and the number "
+                     r"of classes 3 \(the last axis of `logits`\), got"):
+    tfg.estimators.top_k_st(_LOGITS, k, 0.5)

@@ -25,6 +25,7 @@ TFP_SAMPLE_SUM = ("Final dimension of samples must sum to `0` for .`"
 __all__ = [
     "as_parameter",
     "check_exactly_one",
+    "check_static_temperature",
     "compute_dtype",
     "divide_by_temperature",
     "event_size_assertions",
@@ -367,6 +368,23 @@ def event_size_assertions(x, num_classes, num_classes_tensor):
   return [tf.debugging.assert_equal(
       tf.shape(x)[-1], num_classes_tensor,
       message="`x` must have as many classes on its last axis as `logits`.")]
+
+
+def check_static_temperature(temperature):
+  """Raises ValueError where a temperature known when the graph is built (a
+  Python number, an array, an eager Tensor) is not positive and finite; the
+  function-style estimators have no `validate_args`, and t <= 0 would give
+  NaN samples silently. A Tensor whose value is known only at run time passes.
+  """
+  value = tf.get_static_value(temperature)
+  if value is None:
+    return
+  value = np.asarray(value)
+  if value.dtype.kind not in "fiu":
+    return
+  if not np.all(np.isfinite(value)) or not np.all(value > 0):
+    raise ValueError(f"Argument `temperature` must be positive. Got "
+                     f"{value.tolist()!r} (it must be positive and finite).")
 
 
 def temperature_assertions(temperature, *, is_init):

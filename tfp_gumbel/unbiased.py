@@ -337,6 +337,7 @@ def rebar(f, logits, temperature, eta=1.0, seed=None, binary=False):
   tape.gradient(loss, logits)
   ```
   """
+  _params.check_static_temperature(temperature)
   v = _Variables(logits, binary, temperature=temperature, eta=eta)
   temperature = tf.cast(
       tf.convert_to_tensor(temperature, v.dtype, name="temperature"),

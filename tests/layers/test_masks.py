@@ -284,3 +284,73 @@ def test_temperature_gradient_is_finite_next_to_masked_classes(
     np.testing.assert_array_equal(y[~mask], 0.)
     assert np.isfinite(g_t.numpy()) and np.isfinite(g_logits.numpy()).all()
     np.testing.assert_array_equal(g_logits.numpy()[~mask], 0.)
+
+
+# A row with nothing possible (every class masked): the layer outputs zeros
+# with a zero gradient, in every mode, with every estimator; the other rows
+# are unaffected. Each case: layer, parameters, class mask (row 0 all False).
+_SCORES = np.arange(18, dtype=np.float32).reshape([2, 3, 3]) / 7.
+_ROW_MASK = np.array([[False, False, False], [True, False, True]])
+_MATRIX_MASK = np.stack([np.zeros([3, 3], bool), np.ones([3, 3], bool)])
+
+
+def _all_masked_cases():
+  logits = np.array([[0.5, 1., -1.], [0., 2., 1.]], np.float32)
+  for inference in ("mode", "probs", "sample"):
+    for hard, estimator in SOFTMAX_VARIANTS:
+      yield (f"GumbelSoftmax-{hard}-{estimator}-{inference}",
+             lambda h=hard, e=estimator, i=inference: tfg.layers.GumbelSoftmax(
+                 0.5, hard=h, estimator=e, inference=i, kl_weight=1., seed=1),
+             logits, _ROW_MASK)
+    for hard in (False, True):
+      yield (f"RelaxedTopK-{hard}-{inference}",
+             lambda h=hard, i=inference: tfg.layers.RelaxedTopK(
+                 2, 0.5, hard=h, inference=i, seed=1), logits, _ROW_MASK)
+      yield (f"RelaxedPlackettLuce-{hard}-{inference}",
+             lambda h=hard, i=inference: tfg.layers.RelaxedPlackettLuce(
+                 0.5, hard=h, inference=i, seed=1), logits, _ROW_MASK)
+      yield (f"GumbelSinkhorn-{hard}-{inference}",
+             lambda h=hard, i=inference: tfg.layers.GumbelSinkhorn(
+                 0.5, hard=h, inference=i, seed=1), _SCORES, _MATRIX_MASK)
+
+
+@pytest.mark.parametrize("name,make,params,class_mask",
+                         list(_all_masked_cases()),
+                         ids=[c[0] for c in _all_masked_cases()])
+@pytest.mark.parametrize("training", [True, False])
+def test_an_event_with_nothing_possible_outputs_zeros(name, make, params,
+                                                      class_mask, training):
+  del name
+  layer = make()
+  x = tf.constant(params)
+  with tf.GradientTape() as tape:
+    tape.watch(x)
+    y = layer(x, training=training, class_mask=class_mask)
+    loss = tf.reduce_sum(y * tf.random.stateless_normal(tf.shape(y), (1, 1)))
+    loss += sum(layer.losses)
+  gradient = tape.gradient(loss, x)
+  # A hard choice at inference has no gradient path at all (None).
+  gradient = np.zeros_like(params) if gradient is None else gradient.numpy()
+  y = y.numpy()
+  assert np.all(y[0] == 0.)
+  assert np.all(gradient[0] == 0.)
+  assert np.all(np.isfinite(y)) and np.all(np.isfinite(gradient))
+  # The row with possible classes is a sample of them: nothing on a masked
+  # class, and (one-hot, k-hot, permutation) mass where it should be.
+  assert np.any(y[1] != 0.)
+  if params.ndim == 2:
+    assert np.all(y[1][..., ~class_mask[1]] == 0.) or y.ndim == 3
+  for loss_term in layer.losses:
+    assert np.isfinite(loss_term.numpy())
+
+
+def test_an_event_with_nothing_possible_adds_no_kl():
+  layer = tfg.layers.GumbelSoftmax(0.5, kl_weight=1.)
+  logits = np.array([[0.5, 1., -1.], [0., 2., 1.]], np.float32)
+  layer(logits, training=True, class_mask=_ROW_MASK)
+  with_empty_row = float(layer.losses[0])
+  # The KL of the second row alone, averaged over the batch of 2 as before.
+  alone = tfg.layers.GumbelSoftmax(0.5, kl_weight=1.)
+  alone(logits[1:], training=True, class_mask=_ROW_MASK[1:])
+  np.testing.assert_allclose(with_empty_row, float(alone.losses[0]) / 2.,
+                             rtol=1e-6)

@@ -28,6 +28,16 @@ Two masks, both handled here for every family:
   (`supports_masking`) and hands it to `_add_losses`, where masked timesteps
   contribute nothing.
 
+An event with nothing possible (every class of a row masked or -inf: a
+padded reinforcement-learning state whose actions are all illegal) has no
+sample. The layer outputs zeros for it, with a zero gradient, in every mode
+and with every estimator, as a masked timestep adds nothing: its parameters
+are replaced by 0 before any hook sees them (no NaN enters the graph, so none
+reaches a gradient through `0 * NaN`), the output there is set to 0, and it
+is masked out of `_add_losses` like a masked timestep. (The distributions
+keep TFP's convention instead: such parameters are an error under
+`validate_args`.)
+
 ARCHITECTURE.md ("Adding a layer") lists what a new layer implements.
 """
 
@@ -64,6 +74,13 @@ def stateless_seed(seed_generator):
   return seed
 
 
+def _trailing_axes(x, n):
+  """`x` with `n` axes of size 1 appended (to broadcast over an event)."""
+  for _ in range(n):
+    x = x[..., tf.newaxis]
+  return x
+
+
 def check_positive(value, name):
   """`value` as a float; a `ValueError` naming `name` unless positive, finite."""
   if not (isinstance(value, (int, float, np.floating, np.integer))
@@ -80,6 +97,10 @@ class RelaxationLayer(keras.layers.Layer):
   """
 
   _ESTIMATORS = ()
+  # The rank of one event of the parameters: 1 for K classes or N items, 2 for
+  # an N x N matrix, 0 for independent binary units (a masked unit is simply
+  # off: it needs no special case).
+  _EVENT_NDIMS = 1
 
   def __init__(self,
                temperature=1.0,
@@ -163,6 +184,15 @@ class RelaxationLayer(keras.layers.Layer):
       class_mask = tf.broadcast_to(tf.cast(class_mask, tf.bool),
                                    tf.shape(params))
       params = tf.where(class_mask, params, tf.constant(-np.inf, dtype))
+    possible_events = None
+    if self._EVENT_NDIMS:
+      possible_events = tf.reduce_any(
+          params > tf.constant(-np.inf, dtype),
+          axis=list(range(-self._EVENT_NDIMS, 0)))
+      params = tf.where(_trailing_axes(possible_events, self._EVENT_NDIMS),
+                        params, tf.zeros([], dtype))
+      mask = (possible_events if mask is None else
+              tf.logical_and(tf.cast(mask, tf.bool), possible_events))
     self._add_losses(params, mask)
     if training or self.inference == "sample":
       temperature = tf.cast(self.temperature, dtype)
@@ -175,6 +205,11 @@ class RelaxationLayer(keras.layers.Layer):
       outputs = self._mode(params)
     else:
       outputs = self._probs(params)
+    if possible_events is not None:
+      outputs = tf.where(
+          _trailing_axes(possible_events,
+                         outputs.shape.rank - possible_events.shape.rank),
+          outputs, tf.zeros([], outputs.dtype))
     return tf.cast(outputs, self.compute_dtype)
 
   def _add_losses(self, params, mask):

@@ -96,6 +96,8 @@ class GumbelSinkhorn(_base.RelaxationLayer):
 
   _ESTIMATORS = ("st",)
 
+  _EVENT_NDIMS = 2
+
   def __init__(self,
                temperature=1.0,
                num_iters=None,

@@ -261,6 +261,7 @@ class GumbelSigmoid(_GumbelLayer):
 
   _DISTRIBUTION = tfgd.GumbelSigmoid
   _ESTIMATORS = ("st",)
+  _EVENT_NDIMS = 0
 
   def _hard_sample(self, logits, temperature, seed):
     return estimators.gumbel_sigmoid_st(logits, temperature, seed=seed)
