@@ -133,3 +133,19 @@ def test_simplex_bijector_inverse_of_boundary_draws_is_not_nan():
   assert np.all(np.isfinite(bijector.inverse_log_det_jacobian(y, 1)))
   assert not np.all(np.isfinite(
       tfp.bijectors.IteratedSigmoidCentered().inverse(boundary)))
+
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("shape", [[7], [3, 7], [2, 3, 7], [2, 1, 3, 1, 7],
+                                   [2, 1, 2, 1, 2, 7], [2, 1, 2, 1, 2, 1, 2, 7]])
+def test_softmax_at_any_rank_is_the_op_bit_for_bit(shape, log):
+  # Above rank 5 the rows are normalized as a 2-D matrix (oneDNN's limit);
+  # the numbers must be those of the op on x itself, here and unknown-rank.
+  x = 30. * tf.random.stateless_normal(shape, seed=(1, 2))
+  x = tf.tensor_scatter_nd_update(tf.reshape(x, [-1]), [[0]], [-np.inf])
+  x = tf.reshape(x, shape)
+  op = tf.math.log_softmax if log else tf.math.softmax
+  expected = op(tf.reshape(x, [-1, shape[-1]])).numpy().reshape(shape)
+  np.testing.assert_array_equal(_params.softmax(x, log=log).numpy(), expected)
+  unknown_rank = tf.function(lambda x: _params.softmax(x, log=log),
+                             input_signature=[tf.TensorSpec(None)])
+  np.testing.assert_array_equal(unknown_rank(x).numpy(), expected)

@@ -43,6 +43,7 @@ __all__ = [
     "sample_shape",
     "simplex_bijector",
     "simplex_tolerance",
+    "softmax",
     "temperature_assertions",
     "tiny",
 ]
@@ -223,6 +224,32 @@ def log_odds(probs):
       tf.math.log1p(-tf.where(below_one, probs, tf.zeros_like(probs))),
       tf.constant(-np.inf, probs.dtype))
   return safe_log(probs) - log1m_probs
+
+
+# The most dimensions that TF's oneDNN CPU Softmax / LogSoftmax kernels take
+# (TF_ENABLE_ONEDNN_OPTS=1, TF's default on some CPUs): "Input dims must be
+# <= 5 and >=1".
+ONEDNN_SOFTMAX_MAX_RANK = 5
+
+
+def softmax(x, log=False):
+  """`softmax(x)` (or `log_softmax(x)`) over the last axis, at any rank.
+
+  Where TF runs its oneDNN CPU kernels, Softmax and LogSoftmax take at most
+  5 dimensions, and a sample adds its own axes to a batch of any rank; so a
+  Tensor of higher (or unknown) rank is normalized as the rows of a 2-D
+  matrix and reshaped back. A reshape moves no data and each row is
+  normalized alone, so the numbers are those of the op on `x`
+  (tests/test_params.py checks it bit for bit). Up to rank 5 the op takes `x`
+  as it is: eagerly, the two reshapes would cost several times the softmax
+  itself (benchmarks/results/softmax_reshape.md).
+  """
+  op = tf.math.log_softmax if log else tf.math.softmax
+  rank = x.shape.rank
+  if rank is not None and rank <= ONEDNN_SOFTMAX_MAX_RANK:
+    return op(x)
+  shape = tf.shape(x)
+  return tf.reshape(op(tf.reshape(x, [-1, shape[-1]])), shape)
 
 
 def masked_log_softmax(z, mask, axis=-1):

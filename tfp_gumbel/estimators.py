@@ -353,8 +353,8 @@ def reinmax(logits, temperature, seed=None):
   # log pi1 in log space: log((D + s) / 2) is log(s / 2) off the sample and
   # log((1 + s_D) / 2) = softplus(log s_D) - log 2 on it, so it is finite
   # even where softmax(logits / t) underflows.
-  log_s = tf.math.log_softmax(
-      _params.divide_by_temperature(logits, temperature))
+  log_s = _params.softmax(
+      _params.divide_by_temperature(logits, temperature), log=True)
   log_pi1 = (tf.where(hard > 0., tf.math.softplus(log_s), log_s)
              - tf.math.log(tf.constant(2., logits.dtype)))
   # softmax(stop_gradient(log pi1) + logits - stop_gradient(logits)) is pi1 in
@@ -363,9 +363,9 @@ def reinmax(logits, temperature, seed=None):
   # be -inf - (-inf) = NaN: there it is 0 (log pi1 is -inf, pi1 exactly 0).
   finite_logits = tf.where(_params.possible(logits), logits,
                            tf.zeros([], logits.dtype))
-  pi1 = tf.math.softmax(tf.stop_gradient(log_pi1)
+  pi1 = _params.softmax(tf.stop_gradient(log_pi1)
                         + (finite_logits - tf.stop_gradient(finite_logits)))
-  pi0 = tf.math.softmax(logits)
+  pi0 = _params.softmax(logits)
   return _replace_gradient(hard, 2. * pi1 - 0.5 * pi0, dtype)
 
 

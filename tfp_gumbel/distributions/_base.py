@@ -281,7 +281,7 @@ class LogitsOrProbs(Relaxation):
     if self._logits is None:
       return tf.convert_to_tensor(self._probs)
     if self._EVENT_NDIMS:
-      return tf.math.softmax(self._logits)
+      return _params.softmax(self._logits)
     return tf.math.sigmoid(self._logits)
 
   def _computed_logits(self):

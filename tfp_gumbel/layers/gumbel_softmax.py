@@ -16,6 +16,7 @@ import tensorflow as tf
 from tfp_gumbel import distributions as tfgd
 from tfp_gumbel import estimators
 from tfp_gumbel import monte_carlo
+from tfp_gumbel import _params
 from tfp_gumbel.layers import _base
 from tfp_gumbel.layers._base import stateless_seed
 
@@ -205,7 +206,7 @@ class GumbelSoftmax(_GumbelLayer):
                       dtype=logits.dtype)
 
   def _probs(self, logits):
-    return tf.math.softmax(logits)
+    return _params.softmax(logits)
 
 
 @keras.saving.register_keras_serializable(package="tfp_gumbel")
