@@ -2,7 +2,9 @@
 
 The companion of tests/distributions/test_fuzz.py (the three Concrete
 families); together they cover all six families. Random dtype (float16,
-bfloat16, float32, float64), batch shapes, temperature from 1e-3 to 1e3
+bfloat16, float32, float64), batch shapes of rank 0-6, sample shapes of rank
+0-2, eagerly or in a tf.function with every batch dimension unknown,
+temperature from 1e-3 to 1e3
 (log-uniform), |logits| up to 1e3, and probability-0 classes: logits -inf for
 RelaxedTopK and the categorical estimators, -inf entries (forbidden
 assignments) for GumbelSinkhorn, scores 0 for RelaxedPlackettLuce. Invariants:
@@ -58,7 +60,14 @@ def cases(draw):
       kind=draw(st.sampled_from(KINDS)),
       dtype=draw(st.sampled_from(DTYPES)),
       k=draw(st.integers(2, 7)),
-      batch=draw(st.sampled_from([(), (1,), (3,), (2, 1)])),
+      batch=draw(st.one_of(
+          st.sampled_from([(), (1,), (3,), (2, 1)]),
+          # Batch ranks 3 to 6, sizes 1 and 2 (no two neighbours collapse).
+          st.lists(st.integers(1, 2), min_size=3, max_size=6).map(tuple))),
+      sample_shape=draw(st.sampled_from([(NUM_SAMPLES,), (),
+                                         (NUM_SAMPLES, 2)])),
+      # In a tf.function with every batch dimension unknown, or eagerly.
+      traced=draw(st.booleans()),
       log10_t=draw(st.floats(-3., 3.)),
       log10_scale=draw(st.floats(-2., 3.)),
       mask_rate=draw(st.sampled_from([0., 0.3, 0.6])),
@@ -99,24 +108,35 @@ def check(case):
     impossible = param.numpy() == 0
   t = tf.cast(tf.constant(t_np), dtype)
 
-  with tf.GradientTape() as tape:
-    tape.watch([param, t])
-    if kind == "RelaxedTopK":
-      x = tfg.RelaxedTopK(t, 2, logits=param).sample(NUM_SAMPLES, seed=seed)
-    elif kind == "GumbelSinkhorn":
-      x = tfg.GumbelSinkhorn(t, param).sample(NUM_SAMPLES, seed=seed)
-    elif kind == "RelaxedPlackettLuce":
-      x = tfg.RelaxedPlackettLuce(t, scores=param).sample(NUM_SAMPLES,
-                                                          seed=seed)
-    elif kind == "gumbel_sigmoid_st":
-      x = tfg.estimators.gumbel_sigmoid_st(param, t, seed=seed)
-    elif kind == "top_k_st":
-      x = tfg.estimators.top_k_st(param, 2, t, seed=seed)
-    else:
-      x = getattr(tfg.estimators, kind)(param, t, seed=seed)
-    weights = tf.cast(tf.random.stateless_normal(x.shape, seed=(1, 2)), dtype)
-    loss = tf.reduce_sum(x * weights)
-  g_param, g_t = tape.gradient(loss, [param, t])
+  sample_shape = case["sample_shape"]
+
+  def draw_and_differentiate(param, t):
+    with tf.GradientTape() as tape:
+      tape.watch([param, t])
+      if kind == "RelaxedTopK":
+        x = tfg.RelaxedTopK(t, 2, logits=param).sample(sample_shape, seed=seed)
+      elif kind == "GumbelSinkhorn":
+        x = tfg.GumbelSinkhorn(t, param).sample(sample_shape, seed=seed)
+      elif kind == "RelaxedPlackettLuce":
+        x = tfg.RelaxedPlackettLuce(t, scores=param).sample(sample_shape,
+                                                            seed=seed)
+      elif kind == "gumbel_sigmoid_st":
+        x = tfg.estimators.gumbel_sigmoid_st(param, t, seed=seed)
+      elif kind == "top_k_st":
+        x = tfg.estimators.top_k_st(param, 2, t, seed=seed)
+      else:
+        x = getattr(tfg.estimators, kind)(param, t, seed=seed)
+      weights = tf.cast(tf.random.stateless_normal(tf.shape(x), seed=(1, 2)),
+                        dtype)
+      loss = tf.reduce_sum(x * weights)
+    return (x,) + tuple(tape.gradient(loss, [param, t]))
+
+  if case["traced"]:
+    draw_and_differentiate = tf.function(draw_and_differentiate, input_signature=[
+        tf.TensorSpec([None] * len(batch) + list(param.shape[len(batch):]),
+                      dtype),
+        tf.TensorSpec([], dtype)])
+  x, g_param, g_t = draw_and_differentiate(param, t)
 
   assert x.dtype == dtype
   v = x.numpy().astype(np.float64)

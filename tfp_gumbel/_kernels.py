@@ -134,10 +134,22 @@ def conditional_gumbel(logits, sample, num_samples, seed=None):
   tf.argmax(z, axis=-1)   # all 1; z[..., 2] is -inf
   ```
   """
-  shape = tf.concat(
-      [[num_samples], tf.broadcast_dynamic_shape(tf.shape(logits),
-                                                 tf.shape(sample))], axis=0)
-  g = _noise.gumbel(shape, seed, logits.dtype)
+  sample = tf.convert_to_tensor(sample, logits.dtype)
+  # One batch axis: the logsumexp of pairs below stacks an axis on
+  # [num_samples, ..., K], and TF's CPU SelectV2 takes at most 8 dimensions.
+  # The noise is drawn for the flat shape, the same numbers (Philox fills a
+  # shape in row-major order), and the draws are put back in the batch's shape.
+  (logits, sample), batch_shape = _params.flatten_batch([logits, sample],
+                                                        [1, 1])
+  batch_shape = tf.concat([batch_shape, tf.shape(logits)[-1:]], axis=0)
+  g = _noise.gumbel(tf.concat([[num_samples], tf.shape(logits)], axis=0),
+                    seed, logits.dtype)
+  return tf.reshape(_conditional_gumbel(logits, sample, g),
+                    tf.concat([[num_samples], batch_shape], axis=0))
+
+
+def _conditional_gumbel(logits, sample, g):
+  """`conditional_gumbel` for `logits` and `sample` `[B, K]`, noise `g`."""
   is_top = tf.cast(sample, tf.bool)
   top = (tf.reduce_logsumexp(logits, axis=-1, keepdims=True)
          + tf.reduce_sum(tf.where(is_top, g, 0.), axis=-1, keepdims=True))
@@ -408,6 +420,19 @@ def log_sinkhorn(x, num_iters=None, tolerance=None,
   x = tf.convert_to_tensor(x, dtype_hint=tf.float32, name="x")
   max_iters = check_num_iters(max_iters, name="max_iters")
   tolerance = check_tolerance(tolerance)
+  if x.shape.rank != 3:
+    # The solver's CPU kernels (SelectV2, BroadcastTo: at most 8 dimensions)
+    # and its [..., N, N, 1] intermediates see one batch axis: the same
+    # matrices in the same order, so no number changes.
+    shape = tf.shape(x)
+    flat = tf.reshape(x, tf.concat([[-1], shape[-2:]], axis=0))
+    return tf.reshape(
+        _log_sinkhorn_batch(flat, num_iters, tolerance, max_iters), shape)
+  return _log_sinkhorn_batch(x, num_iters, tolerance, max_iters)
+
+
+def _log_sinkhorn_batch(x, num_iters, tolerance, max_iters):
+  """`log_sinkhorn` of `x` `[B, N, N]`, the options checked."""
   if num_iters is not None:
     num_iters = check_num_iters(num_iters, minimum=0)
     if tf.executing_eagerly():

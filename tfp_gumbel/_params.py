@@ -29,7 +29,9 @@ __all__ = [
     "compute_dtype",
     "divide_by_temperature",
     "event_size_assertions",
+    "exceeds_kernel_rank",
     "finfo",
+    "flatten_batch",
     "float_dtype",
     "impossible_bias",
     "is_ref",
@@ -250,6 +252,47 @@ def softmax(x, log=False):
     return op(x)
   shape = tf.shape(x)
   return tf.reshape(op(tf.reshape(x, [-1, shape[-1]])), shape)
+
+
+# The most dimensions that TF's CPU kernels of SelectV2 and BroadcastTo (8)
+# and ArgMax (7) take: a family's sample adds a sample axis and its kernels an
+# axis or two to the parameters' rank.
+MAX_KERNEL_RANK = 7
+
+
+def exceeds_kernel_rank(x, extra=0):
+  """Whether `x`'s rank plus `extra` axes may exceed `MAX_KERNEL_RANK`
+  (True where the rank is unknown)."""
+  return x.shape.rank is None or x.shape.rank + extra > MAX_KERNEL_RANK
+
+
+def flatten_batch(tensors, event_ndims):
+  """The tensors with their batch shapes broadcast and flattened to one axis.
+
+  `tensors[i]` has `event_ndims[i]` event axes last; the axes before are its
+  batch axes, which broadcast against the others'. Returns the flat tensors
+  (`[b, *event_i]`) and the broadcast batch shape (a 1-D int32 Tensor), to
+  put a result's batch axis back with `tf.reshape`. Broadcasting and
+  flattening move no number, so what is computed on the flat tensors is what
+  the same ops give on the originals; callers flatten where the rank of
+  what they build would exceed `MAX_KERNEL_RANK`.
+  """
+  shapes = [tf.shape(t) for t in tensors]
+  batch_shapes = [shape[:tf.size(shape) - ndims]
+                  for shape, ndims in zip(shapes, event_ndims)]
+  batch_shape = functools.reduce(tf.broadcast_dynamic_shape, batch_shapes)
+  flat = []
+  static_batch = functools.reduce(
+      tf.broadcast_static_shape,
+      [t.shape[:t.shape.rank - ndims] if t.shape.rank is not None
+       else tf.TensorShape(None) for t, ndims in zip(tensors, event_ndims)])
+  for t, shape, ndims in zip(tensors, shapes, event_ndims):
+    event_shape = shape[tf.size(shape) - ndims:]
+    if not (static_batch.is_fully_defined() and t.shape.rank is not None
+            and t.shape[:t.shape.rank - ndims] == static_batch):
+      t = tf.broadcast_to(t, tf.concat([batch_shape, event_shape], 0))
+    flat.append(tf.reshape(t, tf.concat([[-1], event_shape], 0)))
+  return flat, batch_shape
 
 
 def masked_log_softmax(z, mask, axis=-1):

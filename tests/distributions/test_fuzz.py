@@ -1,12 +1,15 @@
 """Property fuzz of the three families (hypothesis).
 
-Random dtype (float16, bfloat16, float32, float64), K from 1 to 1000, batch
+Random dtype (float16, bfloat16, float32, float64), K from 1 to 1000 (to 6 at
+batch ranks 3-6), batch
 shapes with a broadcasting temperature, temperature from 1e-3 to 1e3,
 |logits| up to 1e3 and random -inf masks (at least one possible class per
 row; for GumbelSigmoid, logits -inf/+inf: probs 0/1). Invariants:
 
 - shapes follow TFP's rules (batch = broadcast of temperature and logits'
-  batch, event [K] or [], samples [n] + batch + event);
+  batch, event [K] or [], samples sample_shape + batch + event, sample shapes
+  of rank 0-2), eagerly and in a tf.function whose parameters have every
+  batch dimension unknown;
 - samples lie on (the face of) the simplex, on the log-simplex, in [0, 1];
   impossible classes are exactly 0 (-inf in log space);
 - log_prob of own samples is finite in float32/float64 (+inf at the atom of
@@ -48,15 +51,26 @@ def cases(draw):
   dtype = draw(st.sampled_from(DTYPES))
   # Mostly small K, sometimes up to 1000.
   k = draw(st.one_of(st.integers(1, 6), st.integers(7, 1000)))
-  batch = draw(st.sampled_from([(), (1,), (3,), (2, 1), (2, 3)]))
+  batch = draw(st.one_of(
+      st.sampled_from([(), (1,), (3,), (2, 1), (2, 3)]),
+      # Batch ranks 3 to 6 (sizes 1 and 2: no two neighbours need collapse),
+      # with few classes to bound the case's size.
+      st.lists(st.integers(1, 2), min_size=3, max_size=6).map(tuple)))
+  if len(batch) > 2:
+    k = min(k, 6)
   # The temperature broadcasts against the batch: scalar, full, or partial.
   t_shape = draw(st.sampled_from(
       [(), batch, batch[-1:], (1,) * len(batch)] if batch else [()]))
+  sample_shape = draw(st.sampled_from([(NUM_SAMPLES,), (), (NUM_SAMPLES, 2)]))
+  # Sampled, evaluated and differentiated in a tf.function whose parameters
+  # have every batch dimension unknown (the class axis known), or eagerly.
+  traced = draw(st.booleans())
   log10_t = draw(st.floats(-3., 3.))
   log10_scale = draw(st.floats(-2., 3.))
   mask_rate = draw(st.sampled_from([0., 0.3, 0.9]))
   seed = draw(st.integers(0, 2**31 - 1))
   return dict(cls=cls, dtype=dtype, k=k, batch=batch, t_shape=t_shape,
+              sample_shape=sample_shape, traced=traced,
               log10_t=log10_t, log10_scale=log10_scale, mask_rate=mask_rate,
               seed=seed)
 
@@ -95,15 +109,30 @@ def check(case):
   impossible = np.isneginf(logits_np)
   degenerate = np.isinf(logits_np) if binary else np.zeros(case["batch"], bool)
 
-  with tf.GradientTape(persistent=True) as tape:
-    tape.watch([logits, t])
-    d = cls(t, logits=logits)
-    x = d.sample(NUM_SAMPLES, seed=(case["seed"] % 1000, 1))
-    lp = d.log_prob(x)
-    x2, lp2 = d.experimental_sample_and_log_prob(
-        NUM_SAMPLES, seed=(case["seed"] % 1000, 2))
-    usable = tf.math.is_finite(lp2)
-    loss = tf.reduce_sum(tf.where(usable, lp2, tf.zeros([], dtype)))
+  sample_shape = case["sample_shape"]
+
+  def draw_and_differentiate(logits, t):
+    with tf.GradientTape(persistent=True) as tape:
+      tape.watch([logits, t])
+      d = cls(t, logits=logits)
+      x = d.sample(sample_shape, seed=(case["seed"] % 1000, 1))
+      lp = d.log_prob(x)
+      x2, lp2 = d.experimental_sample_and_log_prob(
+          sample_shape, seed=(case["seed"] % 1000, 2))
+      usable = tf.math.is_finite(lp2)
+      loss = tf.reduce_sum(tf.where(usable, lp2, tf.zeros([], dtype)))
+    # log_prob(x2) in the same mode as lp2 (a graph may sum in another order).
+    lp_of_x2 = d.log_prob(x2)
+    return (x, lp, x2, lp2, lp_of_x2) + tuple(
+        tape.gradient(loss, [logits, t]))
+
+  if case["traced"]:
+    draw_and_differentiate = tf.function(draw_and_differentiate, input_signature=[
+        tf.TensorSpec([None] * len(case["batch"]) + ([] if binary else [case["k"]]),
+                      dtype),
+        tf.TensorSpec([None] * len(case["t_shape"]), dtype)])
+  x, lp, x2, lp2, lp_of_x2, g_logits, g_t = draw_and_differentiate(logits, t)
+  d = cls(t, logits=logits)
 
   # Shapes, per TFP's rules.
   batch = np.broadcast_shapes(case["batch"], case["t_shape"])
@@ -111,8 +140,8 @@ def check(case):
   assert tuple(d.batch_shape) == batch
   assert tuple(d.batch_shape_tensor().numpy()) == batch
   assert tuple(d.event_shape) == event
-  assert tuple(x.shape) == (NUM_SAMPLES,) + batch + event
-  assert tuple(lp.shape) == (NUM_SAMPLES,) + batch
+  assert tuple(x.shape) == sample_shape + batch + event
+  assert tuple(lp.shape) == sample_shape + batch
   assert x.dtype == dtype and lp.dtype == dtype and lp2.dtype == dtype
 
   xs = [v.numpy().astype(np.float64) for v in (x, x2)]
@@ -163,14 +192,13 @@ def check(case):
     scale = np.ones(v.shape[:-1])
   exact &= ~atom
   if wide:
-    lp_of_x2 = d.log_prob(x2).numpy().astype(np.float64)
+    lp_of_x2 = lp_of_x2.numpy().astype(np.float64)
     # Rounding x = exp(y) (or sigmoid(y)) moves each log-coordinate by an
     # ulp: (1 + t) eps per coordinate, summed; and one rounding per term.
     tol = 16. * _eps(dtype) * scale
     np.testing.assert_array_less(
         np.abs(lp_of_x2[exact] - lps[1][exact]), tol[exact] + 1e-300)
 
-  g_logits, g_t = tape.gradient(loss, [logits, t])
   for g in (g_logits, g_t):
     g = g.numpy().astype(np.float64)
     if wide:

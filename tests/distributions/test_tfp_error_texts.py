@@ -139,3 +139,21 @@ def test_integer_logits_follow_tfp():
     tfd.RelaxedBernoulli(1., logits=tf.constant([1, 2]))
   with pytest.raises(TypeError, match="Argument `logits` must having floating"):
     tfg.GumbelSigmoid(1., logits=tf.constant([1, 2]))
+
+
+@pytest.mark.parametrize("cls", [tfg.ExpRelaxedGumbelSoftmax, tfg.GumbelSoftmax,
+                                 tfg.RelaxedTopK])
+@pytest.mark.parametrize("value,text", [
+    (19.84, "Argument `logits` must have rank at least 1."),
+    ([[], []], "Argument `logits` must have final dimension >= 1."),
+])
+def test_shape_errors_at_unknown_rank_carry_tfps_text(cls, value, text):
+  # As TFP's testUnknownAndInvalidShape (graph mode, rank unknown): the shape
+  # is checked at run time before any check that reduces over the classes.
+  @tf.function(input_signature=[tf.TensorSpec(None, tf.float32)])
+  def sample(logits):
+    args = (0.75, 1) if cls is tfg.RelaxedTopK else (0.75,)
+    return cls(*args, logits=logits, validate_args=True).sample(seed=(1, 2))
+
+  with pytest.raises(tf.errors.InvalidArgumentError, match=re.escape(text)):
+    sample(tf.constant(value, tf.float32))

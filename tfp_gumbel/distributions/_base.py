@@ -172,7 +172,34 @@ class Relaxation(tfd.AutoCompositeTensorDistribution):
     raise NotImplementedError
 
   def _log_prob(self, x):
-    return self._rounded(self._log_prob_computed(self._computed(x)))
+    return self._rounded(
+        self._on_one_sample_axis(self._log_prob_computed, self._computed(x)))
+
+  def _on_one_sample_axis(self, fn, x):
+    """`fn(x)` (batch-shaped, per point) with x's sample axes as one.
+
+    A sample of sample shape [s1, s2, ...] is evaluated as [s1 * s2 * ...]:
+    at batch rank 6 a rank-2 sample shape gives x rank 9, and TF's CPU
+    SelectV2 / BroadcastTo take at most 8 dimensions (ArgMax 7). Points are
+    evaluated one by one, so the numbers are the same; with one sample axis
+    or none, x is passed as it is.
+    """
+    extra = self._sample_ndims(x)
+    if extra is not None and extra <= 1:
+      return fn(x)
+    shape = tf.shape(x)
+    kept = tf.size(self.batch_shape_tensor()) + self._EVENT_NDIMS
+    sample_shape = shape[:tf.size(shape) - kept]
+    value = fn(tf.reshape(x, tf.concat([[-1], shape[tf.size(shape) - kept:]],
+                                       0)))
+    return tf.reshape(value, tf.concat([sample_shape, tf.shape(value)[1:]], 0))
+
+  def _sample_ndims(self, x):
+    """How many leading axes of `x` are sample axes, or None if unknown."""
+    batch_rank = self.batch_shape.rank
+    if x.shape.rank is None or batch_rank is None:
+      return None
+    return max(x.shape.rank - batch_rank - self._EVENT_NDIMS, 0)
 
   def _log_prob_computed(self, x):
     raise self._not_implemented("log_prob")
@@ -207,13 +234,34 @@ class Relaxation(tfd.AutoCompositeTensorDistribution):
                                                 is_init=is_init)
     if is_init != _params.is_ref(param):
       value = tf.convert_to_tensor(param)
-      if self._EVENT_NDIMS and not is_init:
-        # A Variable's shape may have changed since construction.
-        assertions.append(tf.debugging.assert_rank_at_least(
-            value, self._EVENT_NDIMS,
-            message=f"Argument `{param_name}` must have rank at least "
-                    f"{self._EVENT_NDIMS}."))
-      assertions += self._parameter_value_assertions(value, param_name)
+      shape_assertions = self._run_time_shape_assertions(value, param_name,
+                                                         is_init)
+      # The value checks reduce over the event axes: they run after the
+      # shape checks, so a scalar or an empty event fails with TFP's text,
+      # not with a reduction's.
+      with tf.control_dependencies(shape_assertions):
+        assertions += shape_assertions + self._parameter_value_assertions(
+            value, param_name)
+    return assertions
+
+  def _run_time_shape_assertions(self, value, name, is_init):
+    """The checks of `_static_shape_checks` that the static shape could not
+    make (an unknown rank or event size), and those of a Variable, whose
+    shape may have changed since construction."""
+    ndims = self._EVENT_NDIMS
+    if not ndims:
+      return []
+    rank = value.shape.rank
+    assertions = []
+    if not is_init or rank is None:
+      assertions.append(tf.debugging.assert_rank_at_least(
+          value, ndims,
+          message=f"Argument `{name}` must have rank at least {ndims}."))
+    if not is_init or rank is None or value.shape[-1] is None:
+      with tf.control_dependencies(assertions):
+        assertions.append(tf.debugging.assert_greater_equal(
+            tf.shape(value)[-1], 1,
+            message=f"Argument `{name}` must have final dimension >= 1."))
     return assertions
 
   def _static_shape_checks(self, param, name):

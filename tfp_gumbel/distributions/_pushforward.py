@@ -89,7 +89,8 @@ class Pushforward(_base.LogitsOrProbs):
     y = self.sample(sample_shape, seed=seed, base_space=True)
     # Both from the same y in the compute dtype, each rounded once.
     return (self._rounded(self._forward(y)),
-            self._rounded(self._base_log_prob(y) - self._fldj(y)))
+            self._rounded(self._on_one_sample_axis(
+                lambda y: self._base_log_prob(y) - self._fldj(y), y)))
 
   def _prob(self, x):
     return tf.exp(self._log_prob(x))
