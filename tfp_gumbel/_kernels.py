@@ -420,10 +420,13 @@ def log_sinkhorn(x, num_iters=None, tolerance=None,
   x = tf.convert_to_tensor(x, dtype_hint=tf.float32, name="x")
   max_iters = check_num_iters(max_iters, name="max_iters")
   tolerance = check_tolerance(tolerance)
-  if x.shape.rank != 3:
-    # The solver's CPU kernels (SelectV2, BroadcastTo: at most 8 dimensions)
-    # and its [..., N, N, 1] intermediates see one batch axis: the same
-    # matrices in the same order, so no number changes.
+  if _params.exceeds_kernel_rank(x, extra=1):
+    # The solver's [..., N, N, 1] intermediates would exceed TF's CPU
+    # kernels' rank (SelectV2, BroadcastTo: at most 8 dimensions): it sees
+    # one batch axis, the same matrices in the same order, so no number
+    # changes. Below that, x is solved as it is: flattening every batch made
+    # a 16 x 10 x 10 sample's gradient 1.2-1.3x slower in tf.function and
+    # under XLA in an A/B run by hand.
     shape = tf.shape(x)
     flat = tf.reshape(x, tf.concat([[-1], shape[-2:]], axis=0))
     return tf.reshape(
