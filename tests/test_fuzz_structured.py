@@ -93,9 +93,12 @@ def check(case):
   seed = (case["seed"] % 1000, 7)
   if kind == "GumbelSinkhorn":
     logits_np = _logits(case, batch + (k, k), rng)
-    # A feasible matching must avoid the -inf entries: keep the diagonal.
-    logits_np = np.where(np.eye(k, dtype=bool), np.abs(logits_np), logits_np)
-    logits_np = np.where(np.isinf(logits_np), -np.inf, logits_np)
+    # A feasible matching must avoid the -inf entries: keep the diagonal
+    # finite (a masked diagonal entry becomes 0; else a column of -inf, no
+    # perfect matching, has no doubly-stochastic scaling at all).
+    logits_np = np.where(np.eye(k, dtype=bool),
+                         np.abs(np.where(np.isinf(logits_np), 0., logits_np)),
+                         logits_np)
   else:
     logits_np = _logits(case, batch + (k,), rng)
   impossible = np.isneginf(logits_np)
