@@ -286,3 +286,14 @@ def test_conditional_gumbel_on_one_batch_axis_is_the_batched_draw():
   flat = tfg.estimators.conditional_gumbel(
       tf.reshape(logits, [-1, K]), tf.reshape(sample, [-1, K]), 5, seed=(3, 4))
   np.testing.assert_array_equal(z.numpy(), tf.reshape(flat, z.shape).numpy())
+
+
+@pytest.mark.parametrize("dtype", [tf.bool, tf.int32, tf.float32])
+def test_conditional_gumbel_takes_a_one_hot_of_any_dtype(dtype):
+  logits = tf.random.stateless_normal([4, K], seed=(1, 2))
+  one_hot = tf.one_hot(tf.argmax(logits, axis=-1), K)
+  z = tfg.estimators.conditional_gumbel(logits, tf.cast(one_hot, dtype), 3,
+                                        seed=(3, 4))
+  expected = tfg.estimators.conditional_gumbel(logits, one_hot, 3, seed=(3, 4))
+  np.testing.assert_array_equal(z.numpy(), expected.numpy())
+  assert np.all(tf.argmax(z, axis=-1).numpy() == tf.argmax(logits, -1).numpy())

@@ -134,7 +134,8 @@ def conditional_gumbel(logits, sample, num_samples, seed=None):
   tf.argmax(z, axis=-1)   # all 1; z[..., 2] is -inf
   ```
   """
-  sample = tf.convert_to_tensor(sample, logits.dtype)
+  # Any dtype that casts to bool (a float, int or bool one-hot), as before.
+  sample = tf.convert_to_tensor(sample, dtype_hint=logits.dtype)
   # One batch axis: the logsumexp of pairs below stacks an axis on
   # [num_samples, ..., K], and TF's CPU SelectV2 takes at most 8 dimensions.
   # The noise is drawn for the flat shape, the same numbers (Philox fills a
