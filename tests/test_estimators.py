@@ -446,5 +446,5 @@ def test_a_temperature_known_only_at_run_time_is_not_checked_early():
 @pytest.mark.parametrize("k", [0, 4, 10])
 def test_top_k_st_with_k_outside_the_classes_is_a_value_error(k):
   with pytest.raises(ValueError, match=r"`k` must be between 1 and the number "
-                     r"of classes 3 \(the last axis of `logits`\), got"):
+                     r"of classes K = 3, got " + str(k) + r"\.$"):
     tfg.estimators.top_k_st(_LOGITS, k, 0.5)

@@ -34,6 +34,7 @@ from tfp_gumbel import _noise
 from tfp_gumbel import _params
 
 __all__ = [
+    "check_k",
     "check_num_iters",
     "check_sinkhorn_options",
     "conditional_gumbel",
@@ -167,6 +168,16 @@ def _conditional_gumbel(logits, sample, g):
 
 
 # Subsets (Xie & Ermon 2019).
+
+
+def check_k(k, num_classes):
+  """Raises ValueError for a Python int `k` outside 1..K (`num_classes`, or
+  None where K is unknown statically); a `k` Tensor is checked by its user."""
+  if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
+    return
+  if not 1 <= k <= (num_classes or k):
+    raise ValueError(f"`k` must be between 1 and the number of classes "
+                     f"K = {num_classes}, got {k}.")
 
 # Beyond this many static steps the loop is a tf.while_loop (see below).
 _MAX_UNROLLED_STEPS = 8

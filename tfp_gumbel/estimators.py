@@ -65,7 +65,6 @@ from tfp_gumbel import _requirements
 
 _requirements.require_tensorflow("tfp_gumbel.estimators")
 
-import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -438,11 +437,7 @@ def top_k_st(logits, k, temperature, seed=None):
   ```
   """
   logits, temperature, dtype = _prepare(logits, temperature, categorical=True)
-  num_classes = logits.shape[-1] if logits.shape.rank is not None else None
-  if isinstance(k, (int, np.integer)) and not isinstance(k, bool):
-    if k < 1 or (num_classes is not None and k > num_classes):
-      raise ValueError(f"`k` must be between 1 and the number of classes "
-                       f"{num_classes} (the last axis of `logits`), got {k}.")
+  _kernels.check_k(k, logits.shape[-1] if logits.shape.rank else None)
   _, perturbed = _gumbel_perturbed(logits, temperature, seed)
   # The forward set is the top k of the perturbed logits themselves, not of
   # the relaxed sample, whose coordinates round together at small t.

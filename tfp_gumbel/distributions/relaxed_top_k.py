@@ -138,11 +138,7 @@ class RelaxedTopK(_base.LogitsOrProbs):
     self._k = _k_parameter(k)
     super().__init__(temperature, dict(logits=logits, probs=probs),
                      validate_args, allow_nan_stats, parameters, name)
-    num_classes = self._num_classes()
-    if isinstance(self._k, int) and not (
-        1 <= self._k <= (num_classes or self._k)):
-      raise ValueError(f"`k` must be between 1 and the number of classes "
-                       f"K = {num_classes}, got {self._k}.")
+    _kernels.check_k(self._k, self._num_classes())
 
   @classmethod
   def _parameter_properties(cls, dtype, num_classes=None):
