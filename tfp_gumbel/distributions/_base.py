@@ -155,13 +155,26 @@ class Relaxation(tfd.AutoCompositeTensorDistribution):
   def _computed_temperature(self):
     """The temperature in the compute dtype, with one axis per event axis so
     that it broadcasts against the event parameters."""
-    temperature = self._computed_batch_temperature()
+    return self._event_aligned(self._computed_batch_temperature())
+
+  def _event_aligned(self, temperature):
+    """A batch-shaped `temperature` with one axis per event axis appended."""
     if temperature.shape.rank == 0:
       return temperature  # Broadcasts as it is; eagerly, a reshape is an op.
     for _ in range(self._EVENT_NDIMS):
       # expand_dims: eagerly ~8x cheaper than the slice `[..., tf.newaxis]`.
       temperature = tf.expand_dims(temperature, -1)
     return temperature
+
+  def _sample_on_one_batch_axis(self, sample_flat, n, params, event_ndims):
+    """`sample_flat(*flat)` (`[n, b, ...]`) for `params` broadcast and
+    flattened to one batch axis (`_params.flatten_batch`), put back as
+    `[n, *batch, ...]`: for a family whose sample would exceed TF's CPU
+    kernels' rank. The noise of `[n, b, ...]` is that of `[n, *batch, ...]`
+    (Philox fills a shape in order), so the numbers are the same."""
+    flat, batch_shape = _params.flatten_batch(params, event_ndims)
+    x = sample_flat(*flat)
+    return tf.reshape(x, tf.concat([[n], batch_shape, tf.shape(x)[2:]], 0))
 
   # Sampling and density: compute, then round once.
 

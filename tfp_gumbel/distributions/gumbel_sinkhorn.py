@@ -178,16 +178,16 @@ class GumbelSinkhorn(_base.Relaxation):
 
   def _sample_computed(self, n, seed):
     logits = self._computed(tf.convert_to_tensor(self._logits))
+    temperature = self._computed_batch_temperature()
     if _params.exceeds_kernel_rank(logits, extra=1):
-      # [n, batch, N, N] beyond TF's CPU kernels' rank: one batch axis (the
-      # noise of [n, b, N, N] is that of [n, batch, N, N], in the same order).
-      (logits, temperature), batch_shape = _params.flatten_batch(
-          [logits, self._computed_batch_temperature()], [2, 0])
-      x = self._sample_flat(n, seed, logits, temperature[:, None, None])
-      return tf.reshape(x, tf.concat([[n], batch_shape, tf.shape(x)[2:]], 0))
-    return self._sample_flat(n, seed, logits, self._computed_temperature())
+      # [n, batch, N, N] beyond TF's CPU kernels' rank: one batch axis.
+      return self._sample_on_one_batch_axis(
+          lambda logits, t: self._sample_flat(n, seed, logits, t), n,
+          [logits, temperature], [2, 0])
+    return self._sample_flat(n, seed, logits, temperature)
 
   def _sample_flat(self, n, seed, logits, temperature):
+    temperature = self._event_aligned(temperature)
     gumbel = _noise.gumbel(
         _params.sample_shape(n, logits, temperature), seed, logits.dtype)
     # A forbidden assignment (-inf) is scored -inf after the division, so

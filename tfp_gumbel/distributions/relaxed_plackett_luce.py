@@ -141,20 +141,16 @@ class RelaxedPlackettLuce(_base.Relaxation):
         tf.convert_to_tensor(self._scores)))
     temperature = self._computed_batch_temperature()
     if _params.exceeds_kernel_rank(log_scores, extra=2):
-      # [n, batch, N, N] beyond TF's CPU kernels' rank: one batch axis (the
-      # noise of [n, b, N] is that of [n, batch, N], in the same order).
-      (log_scores, temperature), batch_shape = _params.flatten_batch(
+      # [n, batch, N, N] beyond TF's CPU kernels' rank: one batch axis.
+      return self._sample_on_one_batch_axis(
+          lambda log_scores, t: self._sample_flat(n, seed, log_scores, t), n,
           [log_scores, temperature], [1, 0])
-      x = self._sample_flat(n, seed, log_scores, temperature)
-      return tf.reshape(x, tf.concat([[n], batch_shape, tf.shape(x)[2:]], 0))
     return self._sample_flat(n, seed, log_scores, temperature)
 
   def _sample_flat(self, n, seed, log_scores, temperature):
-    event_temperature = (temperature if temperature.shape.rank == 0
-                         else tf.expand_dims(temperature, -1))
     gumbel = _noise.gumbel(
-        _params.sample_shape(n, log_scores, event_temperature), seed,
-        log_scores.dtype)
+        _params.sample_shape(n, log_scores, self._event_aligned(temperature)),
+        seed, log_scores.dtype)
     return _kernels.neural_sort(log_scores + gumbel, temperature)
 
   def _default_event_space_bijector(self):
