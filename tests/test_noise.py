@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from tfp_gumbel import _noise
+from tfp_gumbel._backend import tensorflow as tf_xp
 
 
 @pytest.mark.parametrize("dtype", [tf.float32, tf.float64])
@@ -41,7 +42,7 @@ def test_run_time_seed_draws_into_its_own_buffer_under_xla():
   # XLA would otherwise fuse the Philox code into the consumer and recompute a
   # 4-number block per output element (4x the generator work, more when the
   # consumer reads u twice); the numbers must stay those of tf.function.
-  size = _noise._MIN_MATERIALIZED_SIZE  # pylint: disable=protected-access
+  size = tf_xp._MIN_MATERIALIZED_SIZE  # pylint: disable=protected-access
 
   def logistic(seed):
     return _noise.logistic([size], seed)
@@ -65,7 +66,7 @@ def test_constant_seed_is_computed_before_compiling():
   # With a constant seed TensorFlow folds the draw before XLA sees it, so
   # jit_compile=True gives eager's numbers (see the test above); the fusion
   # boundary must not get in the way of that folding.
-  size = _noise._MIN_MATERIALIZED_SIZE  # pylint: disable=protected-access
+  size = tf_xp._MIN_MATERIALIZED_SIZE  # pylint: disable=protected-access
   xla = tf.function(lambda: _noise.logistic([size], (3, 4)), jit_compile=True)
   assert "conditional(" not in _entry_computation(
       xla.experimental_get_compiler_ir()(stage="optimized_hlo"))
@@ -74,7 +75,7 @@ def test_constant_seed_is_computed_before_compiling():
 
 
 def test_small_draws_need_no_fusion_boundary():
-  size = _noise._MIN_MATERIALIZED_SIZE - 1  # pylint: disable=protected-access
+  size = tf_xp._MIN_MATERIALIZED_SIZE - 1  # pylint: disable=protected-access
   xla = tf.function(lambda s: _noise.logistic([size], s), jit_compile=True)
   assert "conditional(" not in _entry_computation(
       xla.experimental_get_compiler_ir(tf.constant([3, 4]))(

@@ -12,6 +12,9 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfp_gumbel._backend import tensorflow as tf_xp
+from tfp_gumbel._kernels import masking
+
 # TFP's texts for a point off the support under `validate_args` (its
 # ExpRelaxedOneHotCategorical checks them, on log x for RelaxedOneHotCategorical,
 # typo included); our messages contain them.
@@ -119,19 +122,7 @@ def sample_shape(n, *params):
   return tf.concat([[n], dynamic], axis=0)
 
 
-def divide_by_temperature(x, temperature):
-  """`x / temperature`, written as a product with the reciprocal.
-
-  XLA on CPU turns a division by a compile-time constant into a product but
-  keeps a division by a run-time value (a temperature held in a Variable, or
-  passed to a compiled function), which is ~2x slower per element. The
-  reciprocal of the (small) temperature tensor is computed once and the
-  N x K elementwise op becomes a product; the result differs from the
-  division by at most one rounding.
-  """
-  # tf.math.multiply, not `*`: eagerly the operator's dispatch costs about
-  # 3x the op itself (43 vs 15 us at 1 x 10).
-  return tf.math.multiply(x, tf.math.reciprocal(temperature))
+divide_by_temperature = functools.partial(masking.divide_by_temperature, tf_xp)
 
 
 def finfo(dtype):
@@ -163,95 +154,23 @@ def tiny(dtype):
   return finfo(dtype).tiny
 
 
-def possible(logits):
-  """Boolean mask of the classes with nonzero probability: `logits != -inf`.
-
-  A class whose logit is -inf (probability exactly 0) is impossible: it is no
-  part of the event. NaN counts as possible, so that it propagates into the
-  results (TFP's `allow_nan_stats`) instead of silently removing a class.
-  """
-  return tf.math.not_equal(logits, tf.constant(-np.inf, logits.dtype))
+possible = functools.partial(masking.possible, tf_xp)
 
 
-def possible_or_none(logits):
-  """`possible(logits)`, or None when every class is known to be possible.
-
-  Known means eagerly (the logits' value is at hand, and numpy checks it
-  without a TensorFlow op) or for a constant in a graph; callers then skip
-  their masking ops, which in eager mode would cost more than the rest of a
-  small `sample` or `log_prob`. In a graph whose logits are not constant the
-  mask is used (under XLA its ops fuse).
-  """
-  value = tf.get_static_value(logits)
-  if value is not None and not np.isneginf(value).any():
-    return None
-  return possible(logits)
+possible_or_none = functools.partial(masking.possible_or_none, tf_xp)
 
 
-def impossible_bias(mask, dtype):
-  """0 where `mask` (a possible class), -inf elsewhere.
-
-  Added to scores that are finite everywhere (the impossible entries replaced
-  by any finite value first), it makes `softmax` exactly 0 and `log_softmax`
-  -inf at the impossible classes, with a gradient of exactly 0 there.
-  """
-  return tf.where(mask, tf.zeros([], dtype), tf.constant(-np.inf, dtype))
+impossible_bias = functools.partial(masking.impossible_bias, tf_xp)
 
 
-def safe_log(probs):
-  """`log(probs)` whose gradient is 0, not `0 * inf = NaN`, where probs is 0.
-
-  The log of a zero probability is -inf (an impossible class); its derivative
-  1 / probs is inf there, and whatever masks the class downstream would
-  multiply it by 0. The double `where` keeps that branch out of the gradient.
-  """
-  value = tf.get_static_value(probs)
-  if value is not None and (value > 0).all():
-    # Known positive (eagerly, or a constant): the masking ops would cost
-    # more than the log.
-    return tf.math.log(probs)
-  positive = probs > 0.
-  return tf.where(positive,
-                  tf.math.log(tf.where(positive, probs, tf.ones_like(probs))),
-                  tf.constant(-np.inf, probs.dtype))
+safe_log = functools.partial(masking.safe_log, tf_xp)
 
 
-def log_odds(probs):
-  """`log(probs) - log1p(-probs)`: probs 0 and 1 are log-odds -inf and +inf,
-  with a zero (not `0 * inf = NaN`) gradient there (`safe_log` and its
-  log1p counterpart)."""
-  below_one = probs < 1.
-  log1m_probs = tf.where(
-      below_one,
-      tf.math.log1p(-tf.where(below_one, probs, tf.zeros_like(probs))),
-      tf.constant(-np.inf, probs.dtype))
-  return safe_log(probs) - log1m_probs
+log_odds = functools.partial(masking.log_odds, tf_xp)
 
 
-# The most dimensions that TF's oneDNN CPU Softmax / LogSoftmax kernels take
-# (TF_ENABLE_ONEDNN_OPTS=1, TF's default on some CPUs): "Input dims must be
-# <= 5 and >=1".
-ONEDNN_SOFTMAX_MAX_RANK = 5
-
-
-def softmax(x, log=False):
-  """`softmax(x)` (or `log_softmax(x)`) over the last axis, at any rank.
-
-  Where TF runs its oneDNN CPU kernels, Softmax and LogSoftmax take at most
-  5 dimensions, and a sample adds its own axes to a batch of any rank; so a
-  Tensor of higher (or unknown) rank is normalized as the rows of a 2-D
-  matrix and reshaped back. A reshape moves no data and each row is
-  normalized alone, so the numbers are those of the op on `x`
-  (tests/test_params.py checks it bit for bit). Up to rank 5 the op takes `x`
-  as it is: eagerly, the two reshapes would cost several times the softmax
-  itself (benchmarks/results/softmax_reshape.md).
-  """
-  op = tf.math.log_softmax if log else tf.math.softmax
-  rank = x.shape.rank
-  if rank is not None and rank <= ONEDNN_SOFTMAX_MAX_RANK:
-    return op(x)
-  shape = tf.shape(x)
-  return tf.reshape(op(tf.reshape(x, [-1, shape[-1]])), shape)
+softmax = tf_xp.softmax
+ONEDNN_SOFTMAX_MAX_RANK = tf_xp.ONEDNN_SOFTMAX_MAX_RANK
 
 
 # The most dimensions that TF's CPU kernels of SelectV2 and BroadcastTo (8)
@@ -295,21 +214,7 @@ def flatten_batch(tensors, event_ndims):
   return flat, batch_shape
 
 
-def masked_log_softmax(z, mask, axis=-1):
-  """`log_softmax(z)` over the entries where `mask` is True, -inf elsewhere.
-
-  The values of `z` at masked-out entries are never read (they may be inf or
-  NaN, as `-inf - t * (-inf)` is) and get a gradient of exactly 0: they are
-  replaced by 0 before any arithmetic (the double-`where` idiom), so no
-  `0 * inf` reaches the gradient. `mask` broadcasts against `z`. A row with
-  no True entry is all -inf (its gradient is NaN: such a distribution is
-  undefined).
-  """
-  neg_inf = tf.constant(-np.inf, z.dtype)
-  z = tf.where(mask, z, tf.zeros([], z.dtype))
-  log_normalizer = tf.reduce_logsumexp(
-      tf.where(mask, z, neg_inf), axis=axis, keepdims=True)
-  return tf.where(mask, z - log_normalizer, neg_inf)
+masked_log_softmax = functools.partial(masking.masked_log_softmax, tf_xp)
 
 
 class _AppendZero(tfp.bijectors.Pad):
