@@ -33,7 +33,7 @@ call = tf.function(lambda x: layer(x, training=True))
 outputs = strategy.run(call, args=(tf.zeros([4, 3]),))
 first, second = (o.numpy() for o in strategy.experimental_local_results(outputs))
 
-# Uniform targets: the temperature must grow (see test_gumbel_softmax.py).
+# Uniform targets: the temperature must grow (see test_gumbel.py).
 x = np.tile(np.float32([2., 0., 0.]), [64, 1])
 history = model.fit(x, np.full_like(x, 1 / 3), batch_size=16, epochs=2,
                     verbose=0)

@@ -1,106 +1,22 @@
-"""Keras 3 layers GumbelSoftmax / GumbelSigmoid: shapes and dtypes, sampling
-law, training vs inference, seeds, temperature gradient and learning, the KL
-term, save/load, float32 / mixed-precision numerics and bad input.
+"""Keras 3 layer GumbelSoftmax: the law of its samples (argmax and
+temperature), and the seed stream and temperature setter of
+`_base.RelaxationLayer` on it (int64 seed states, MirroredStrategy).
 
-Statistical tests use fixed seeds, so they are deterministic; a correct layer
-fails a test at threshold p < 1e-3 with probability 1e-3 over the seeds one
-could have picked.
+What it shares with GumbelSigmoid is tested on both in test_gumbel.py.
 """
-
-import itertools
 
 import keras
 import numpy as np
 import pytest
-from scipy import special
 from scipy import stats
 import tensorflow as tf
 
 import tfp_gumbel as tfg
-from tfp_gumbel.layers import gumbel_softmax as layers_lib
+from tfp_gumbel.layers import _base
 from tests import fitting
 from tests import reference
+from tests.layers import gumbel_util
 from tests.layers import subprocess_util
-
-LAYERS = {"softmax": tfg.layers.GumbelSoftmax,
-          "sigmoid": tfg.layers.GumbelSigmoid}
-# Layer dtype policy -> output dtype.
-POLICIES = {"float32": tf.float32, "float64": tf.float64,
-            "mixed_float16": tf.float16, "mixed_bfloat16": tf.bfloat16}
-P_MIN = 1e-3
-
-
-def _logits(shape, scale=1., seed=0):
-  return (scale * np.random.RandomState(seed).normal(size=shape)).astype(
-      np.float32)
-
-
-def _assert_vertex(y, kind):
-  """Exactly one-hot (categorical) or exactly 0/1 (binary)."""
-  y = np.asarray(y, np.float64)
-  assert np.all((y == 0.) | (y == 1.))
-  if kind == "softmax":
-    np.testing.assert_array_equal(y.sum(-1), 1.)
-
-
-def _assert_relaxed(y, kind):
-  """In the support: the simplex (sum 1 to float16 rounding) or [0, 1]."""
-  y = np.asarray(y, np.float64)
-  assert np.all(np.isfinite(y)) and np.all(y >= 0.) and np.all(y <= 1.)
-  if kind == "softmax":
-    np.testing.assert_allclose(y.sum(-1), 1., atol=1e-2)
-
-
-@pytest.mark.parametrize("kind,hard,policy,shape", list(itertools.product(
-    LAYERS, [False, True], POLICIES, [(8, 5), (2, 3, 5)])))
-def test_shape_dtype_and_support(kind, hard, policy, shape):
-  layer = LAYERS[kind](0.5, hard=hard, dtype=policy, seed=1)
-  logits = _logits(shape)
-  for training in (True, False):
-    y = layer(logits, training=training)
-    assert y.shape == shape
-    assert y.dtype == POLICIES[policy]
-    if hard or not training:
-      _assert_vertex(y, kind)
-    else:
-      _assert_relaxed(y, kind)
-  assert layer.log_temperature.dtype == ("float64" if policy == "float64"
-                                         else "float32")
-  assert layer.compute_output_shape(shape) == shape
-
-
-@pytest.mark.parametrize("kind", LAYERS)
-def test_inference_modes(kind):
-  logits = _logits((6, 5), scale=3.)
-  make = lambda inference: LAYERS[kind](0.5, inference=inference, seed=2)
-  if kind == "softmax":
-    mode = np.eye(5)[np.argmax(logits, -1)]
-    probs = special.softmax(logits.astype(np.float64), -1)
-  else:
-    mode, probs = (logits > 0).astype(np.float64), special.expit(logits)
-  # training=None (a direct call, model.predict) means inference.
-  np.testing.assert_array_equal(make("mode")(logits), mode)
-  model = keras.Sequential([keras.Input([5]), make("mode")])
-  np.testing.assert_array_equal(model.predict(logits, verbose=0), mode)
-  np.testing.assert_allclose(make("probs")(logits, training=False), probs,
-                             rtol=1e-6)
-  sampler = make("sample")
-  first, second = sampler(logits), sampler(logits)
-  _assert_relaxed(first, kind)
-  assert not np.array_equal(first, second)
-
-
-@tf.function(jit_compile=True)
-def _compiled_call(layer, logits):
-  return layer(logits, training=True)
-
-
-def _draw(layer, logits):
-  """A training-mode call, XLA-compiled (one trace per layer, built first:
-  a traced function may create Variables only in its first trace)."""
-  if not layer.built:
-    layer.build(logits.shape)
-  return _compiled_call(layer, logits)
 
 
 @pytest.mark.parametrize("hard,estimator", [
@@ -110,10 +26,11 @@ def test_softmax_argmax_is_categorical(hard, estimator):
   # every temperature and estimator.
   logits = np.log(np.tile(fitting.SEED_000_PROBS, [4000, 1])).astype(np.float32)
   layer = tfg.layers.GumbelSoftmax(0.3, hard=hard, estimator=estimator, seed=3)
-  y = _draw(layer, logits).numpy()
+  y = gumbel_util.draw(layer, logits).numpy()
   if hard:
-    _assert_vertex(y, "softmax")
-  assert reference.argmax_chisquare_pvalue(y, fitting.SEED_000_PROBS) > P_MIN
+    gumbel_util.assert_vertex(y, "softmax")
+  p_value = reference.argmax_chisquare_pvalue(y, fitting.SEED_000_PROBS)
+  assert p_value > gumbel_util.P_MIN
 
 
 @pytest.mark.parametrize("temperature", [0.2, 1.5])
@@ -122,44 +39,10 @@ def test_softmax_temperature_law(temperature):
   # independent standard Gumbels, is standard Logistic: a KS test of the
   # temperature's role that needs no density.
   logits = np.tile(np.float32([1., -0.5, 0.3]), [3000, 1])
-  y = _draw(tfg.layers.GumbelSoftmax(temperature, seed=4), logits).numpy()
+  layer = tfg.layers.GumbelSoftmax(temperature, seed=4)
+  y = gumbel_util.draw(layer, logits).numpy()
   stat = temperature * np.log(y[:, 0] / y[:, 1]) - 1.5
-  assert stats.kstest(stat, stats.logistic.cdf).pvalue > P_MIN
-
-
-@pytest.mark.parametrize("temperature,hard", [(0.3, False), (2., False),
-                                              (0.5, True)])
-def test_sigmoid_law(temperature, hard):
-  # Relaxed: P(Y <= y) = sigmoid(t logit(y) - logits) (KS test); hard: the
-  # 0/1 draws are Bernoulli(sigmoid(logits)) (binomial test).
-  logit = 0.7
-  logits = np.full([3000], logit, np.float32)
-  layer = tfg.layers.GumbelSigmoid(temperature, hard=hard, seed=5)
-  y = _draw(layer, logits).numpy().astype(np.float64)
-  if hard:
-    _assert_vertex(y, "sigmoid")
-    p = stats.binomtest(int(y.sum()), y.size, special.expit(logit)).pvalue
-  else:
-    cdf = lambda v: special.expit(temperature * special.logit(v) - logit)
-    p = stats.kstest(y, cdf).pvalue
-  assert p > P_MIN
-
-
-@pytest.mark.parametrize("kind", LAYERS)
-def test_seeds_reproducible_and_fresh_at_every_call(kind):
-  logits = _logits((4, 5))
-  draws = lambda layer: [layer(logits, training=True).numpy() for _ in range(2)]
-  a, b, c = (draws(LAYERS[kind](seed=s)) for s in (7, 7, 8))
-  unseeded = [draws(LAYERS[kind]())[0] for _ in range(2)]
-  np.testing.assert_array_equal(a, b)
-  assert not np.array_equal(a[0], a[1])
-  assert not np.array_equal(a[0], c[0])
-  assert not np.array_equal(*unseeded)
-  # The same in a compiled function: the seed state advances inside it.
-  compiled = [LAYERS[kind](seed=7) for _ in range(2)]
-  first = [_draw(compiled[0], logits).numpy() for _ in range(2)]
-  np.testing.assert_array_equal(first[0], _draw(compiled[1], logits))
-  assert not np.array_equal(first[0], first[1])
+  assert stats.kstest(stat, stats.logistic.cdf).pvalue > gumbel_util.P_MIN
 
 
 @pytest.mark.parametrize("state", [
@@ -172,8 +55,8 @@ def test_int64_seed_state_becomes_int32(state):
   # XLA take int32 seeds. The state is wrapped as Keras's TF backend does,
   # eagerly and compiled alike, and the stream still advances.
   generator = keras.random.SeedGenerator(0)
-  compiled = tf.function(layers_lib.stateless_seed, jit_compile=True)
-  for convert in (layers_lib.stateless_seed, compiled):
+  compiled = tf.function(_base.stateless_seed, jit_compile=True)
+  for convert in (_base.stateless_seed, compiled):
     generator.state.assign(state)
     seed = convert(generator)
     assert seed.dtype == tf.int32 and seed.shape == [2]
@@ -182,132 +65,11 @@ def test_int64_seed_state_becomes_int32(state):
 
 
 def test_seed_beyond_int32_samples_under_xla():
-  logits = _logits((4, 5))
+  logits = gumbel_util.logits((4, 5))
   big = [tfg.layers.GumbelSoftmax(seed=2**40 + 3) for _ in range(2)]
-  first = _draw(big[0], logits).numpy()
-  _assert_relaxed(first, "softmax")
-  np.testing.assert_array_equal(first, _draw(big[1], logits))
-
-
-@pytest.mark.parametrize("kind", LAYERS)
-def test_temperature_gradient_matches_finite_difference(kind):
-  # float64; the noise is held fixed by restoring the seed state before
-  # every evaluation. Central differences with h = 1e-6 have error
-  # O(h^2 f''') ~ 1e-12 plus rounding ~ 1e-16 / h = 1e-10.
-  layer = LAYERS[kind](0.7, trainable_temperature=True, dtype="float64",
-                       seed=9)
-  logits = _logits((6, 4)).astype(np.float64)
-  weights = np.random.RandomState(1).normal(size=(6, 4))
-  layer.build(logits.shape)
-  state = layer.seed_generator.state.numpy()
-  assert [w.path for w in layer.trainable_weights] == [
-      layer.log_temperature.path]
-
-  def loss():
-    layer.seed_generator.state.assign(state)
-    return tf.reduce_sum(weights * layer(logits, training=True))
-
-  with tf.GradientTape() as tape:
-    value = loss()
-  grad = tape.gradient(value, layer.log_temperature.value).numpy()
-  h, log_t = 1e-6, float(layer.log_temperature.numpy())
-  layer.log_temperature.assign(log_t + h)
-  up = float(loss())
-  layer.log_temperature.assign(log_t - h)
-  down = float(loss())
-  assert abs(grad) > 1e-3  # not trivially zero
-  np.testing.assert_allclose(grad, (up - down) / (2 * h), rtol=1e-6)
-
-
-@pytest.mark.parametrize("kind,logit,target,direction", [
-    ("softmax", [6., 0., 0.], [1., 0., 0.], -1),      # vertex: sharpen
-    ("softmax", [2., 0., 0.], [1 / 3] * 3, +1),       # center: flatten
-    ("sigmoid", [6., 6., 6.], [1., 1., 1.], -1),
-    ("sigmoid", [2., 2., 2.], [.5, .5, .5], +1),
-])
-def test_learned_temperature_moves_towards_the_target(kind, logit, target,
-                                                      direction):
-  # Fixed logits and an MSE target: near-one-hot targets are fitted better by
-  # sharper samples (t down), the centre by flatter ones (t up). The layer's
-  # only weight is the temperature; fit runs jit-compiled.
-  layer = LAYERS[kind](1.0, trainable_temperature=True, seed=10)
-  model = keras.Sequential([keras.Input([3]), layer])
-  # Adam: steps of ~lr in log t whatever the size of the (small) gradient.
-  model.compile(keras.optimizers.Adam(0.1), "mse", jit_compile=True)
-  x, y = np.tile(np.float32(logit), [64, 1]), np.tile(np.float32(target), [64, 1])
-  model.fit(x, y, batch_size=16, epochs=3, verbose=0)
-  log_t = float(layer.log_temperature.numpy())
-  assert np.sign(log_t) == direction and abs(log_t) > 0.1
-
-
-def _reference_kl(kind, logits, prior):
-  """Exact KL to the prior in numpy, summed over latents, mean over batch."""
-  logits = np.asarray(logits, np.float64)
-  if kind == "softmax":
-    log_q = special.log_softmax(logits, -1)
-    log_p = special.log_softmax(np.broadcast_to(prior, logits.shape), -1)
-    kl = np.sum(np.exp(log_q) * (log_q - log_p), -1)
-  else:
-    kl = 0.
-    for sign in (1., -1.):
-      kl = kl + special.expit(sign * logits) * (
-          special.log_expit(sign * logits) - special.log_expit(sign * prior))
-  return kl.sum() / logits.shape[0]
-
-
-@pytest.mark.parametrize("kind,prior", [
-    ("softmax", None), ("softmax", [1., 0., -1., 0.5]),
-    ("sigmoid", None), ("sigmoid", -1.5)])
-def test_kl_term_is_exact(kind, prior):
-  logits = _logits((5, 3, 4), scale=2.)
-  layer = LAYERS[kind](0.5, kl_weight=0.3, prior_logits=prior)
-  for training in (True, False):
-    layer(logits, training=training)
-    (loss,) = layer.losses
-    expected = 0.3 * _reference_kl(kind, logits, 0. if prior is None else prior)
-    np.testing.assert_allclose(loss, expected, rtol=1e-5)
-  assert LAYERS[kind]()(logits) is not None and not LAYERS[kind]().losses
-
-
-@pytest.mark.parametrize("kind,kl_weight", [("softmax", 0.3), ("softmax", 2.),
-                                            ("sigmoid", 0.3)])
-def test_kl_term_enters_the_compiled_fit_loss(kind, kl_weight):
-  # The add_loss term reaches Keras's compiled loss with its weight:
-  # evaluate's loss = MSE of the (deterministic) probs + weight * exact KL.
-  layer = LAYERS[kind](0.5, kl_weight=kl_weight, inference="probs")
-  model = keras.Sequential([keras.Input([4]), layer])
-  model.compile("sgd", "mse", jit_compile=True)
-  x = _logits((8, 4), scale=2.)
-  probs = (special.softmax(x.astype(np.float64), -1) if kind == "softmax"
-           else special.expit(x.astype(np.float64)))
-  loss = model.evaluate(x, np.zeros_like(x), batch_size=8, verbose=0)
-  expected = np.mean(probs**2) + kl_weight * _reference_kl(kind, x, 0.)
-  np.testing.assert_allclose(loss, expected, rtol=1e-5)
-
-
-@pytest.mark.parametrize("kind,hard", [("softmax", False), ("softmax", True),
-                                       ("sigmoid", True)])
-def test_save_load_round_trip(kind, hard, tmp_path):
-  layer = LAYERS[kind](0.5, hard=hard, trainable_temperature=True, seed=11,
-                       kl_weight=0.1, inference="probs")
-  model = keras.Sequential([keras.Input([5]), keras.layers.Dense(5), layer])
-  model.compile("adam", "mse")
-  x = _logits((8, 5))
-  before = layer.seed_generator.state.numpy()
-  # Moves the temperature and the seed state: one draw per step (4 steps).
-  model.fit(x, x, batch_size=2, verbose=0)
-  np.testing.assert_array_equal(layer.seed_generator.state,
-                                before + [0, 4])
-  model.save(tmp_path / "m.keras")
-  loaded = keras.models.load_model(tmp_path / "m.keras")
-  assert loaded.layers[-1].get_config() == layer.get_config()
-  assert type(layer).from_config(layer.get_config()).get_config() == (
-      layer.get_config())
-  np.testing.assert_array_equal(loaded.layers[-1].temperature,
-                                layer.temperature)
-  for training in (True, True, False):
-    np.testing.assert_array_equal(loaded(x, training=training),
-                                  model(x, training=training))
+  first = gumbel_util.draw(big[0], logits).numpy()
+  gumbel_util.assert_relaxed(first, "softmax")
+  np.testing.assert_array_equal(first, gumbel_util.draw(big[1], logits))
 
 
 def test_mirrored_strategy_on_two_cpus():
@@ -320,54 +82,6 @@ def test_mirrored_strategy_on_two_cpus():
   assert first == second and first > 0.1  # synced, and learned (t up)
   assert result["seed_state"][0] == result["seed_state"][1]
   assert np.all(np.isfinite(result["loss"]))
-
-
-@pytest.mark.parametrize("kind,hard,estimator,policy", [
-    ("softmax", False, "st", "float32"),
-    ("softmax", True, "st", "float32"),
-    ("softmax", True, "gumbel_rao", "float32"),
-    ("softmax", True, "reinmax", "float32"),
-    ("softmax", False, "st", "mixed_float16"),
-    ("softmax", True, "reinmax", "mixed_bfloat16"),
-    ("sigmoid", False, "st", "mixed_bfloat16"),
-    ("sigmoid", False, "st", "float32"),
-    ("sigmoid", True, "st", "mixed_float16"),
-])
-def test_finite_at_extreme_temperature_and_logits(kind, hard, estimator,
-                                                  policy):
-  # t = 1e-3 and |logits| = 1e3: logits / t = 1e6 overflows float16 (65504),
-  # so this also checks that mixed precision computes in float32.
-  layer = LAYERS[kind](1e-3, hard=hard, estimator=estimator, dtype=policy,
-                       trainable_temperature=True, kl_weight=1.0, seed=12)
-  rng = np.random.RandomState(3)
-  logits = tf.Variable(1e3 * rng.choice([-1., 1.], size=(16, 5))
-                       * rng.uniform(0.5, 1., size=(16, 5)), dtype=tf.float32)
-  with tf.GradientTape() as tape:
-    y = layer(logits, training=True)
-    loss = tf.reduce_sum(tf.cast(y, tf.float32) * rng.normal(size=(16, 5))
-                         ) + tf.add_n(layer.losses)
-  grads = tape.gradient(loss, [logits, layer.log_temperature.value])
-  if estimator == "reinmax" and hard:
-    # ReinMax's surrogate does not depend on t (see tfg.estimators.reinmax).
-    assert grads.pop() is None
-  assert y.dtype == POLICIES[policy]
-  for value in [y, loss] + grads:
-    assert np.all(np.isfinite(value))
-
-
-@pytest.mark.parametrize("kind,kwargs,match", [
-    ("softmax", {"temperature": 0.}, "`temperature`"),
-    ("softmax", {"temperature": float("inf")}, "`temperature`"),
-    ("sigmoid", {"temperature": "1"}, "`temperature`"),
-    ("softmax", {"inference": "argmax"}, "`inference`"),
-    ("softmax", {"estimator": "rebar"}, "`estimator`"),
-    ("sigmoid", {"estimator": "reinmax"}, "`estimator`"),
-    ("softmax", {"kl_weight": -1.}, "`kl_weight`"),
-    ("sigmoid", {"seed": (1, 2)}, "`seed`"),
-])
-def test_bad_arguments_raise(kind, kwargs, match):
-  with pytest.raises(ValueError, match=match):
-    LAYERS[kind](**kwargs)
 
 
 def test_set_temperature():

@@ -9,6 +9,7 @@ weight or the seed state means fails here: users' saved models would no
 longer load, or would load as another model.
 """
 
+import importlib
 import json
 import pathlib
 import zipfile
@@ -84,3 +85,15 @@ def test_config_round_trips(name):
     if key != "dtype":  # the policy's object id differs between sessions
       assert loaded.get(key, "missing") == value, key
   assert loaded["dtype"]["config"] == saved["config"]["dtype"]["config"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_module_an_archive_names_holds_its_layer(name):
+  # Keras before 3.9 imports the module an archive names (0.2.0's
+  # `tfp_gumbel.layers.gumbel_softmax` for GumbelSigmoid too) where the
+  # registered name is unknown, i.e. `tfp_gumbel.layers` was not imported
+  # before loading: a layer moved to another file keeps its name there.
+  saved = _saved_layer(name)
+  module = importlib.import_module(saved["module"])
+  assert getattr(module, saved["class_name"]) is (
+      keras.saving.get_registered_object(saved["registered_name"]))

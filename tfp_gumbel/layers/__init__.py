@@ -13,8 +13,8 @@ from tfp_gumbel import _requirements
 _requirements.require_tensorflow("tfp_gumbel.layers")
 
 from tfp_gumbel.layers.annealing import TemperatureAnnealing
+from tfp_gumbel.layers.gumbel_sigmoid import GumbelSigmoid
 from tfp_gumbel.layers.gumbel_sinkhorn import GumbelSinkhorn
-from tfp_gumbel.layers.gumbel_softmax import GumbelSigmoid
 from tfp_gumbel.layers.gumbel_softmax import GumbelSoftmax
 from tfp_gumbel.layers.relaxed_plackett_luce import RelaxedPlackettLuce
 from tfp_gumbel.layers.relaxed_top_k import RelaxedTopK

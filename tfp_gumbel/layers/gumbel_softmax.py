@@ -1,103 +1,32 @@
-"""Keras 3 layers that turn logits into Gumbel-Softmax / Gumbel-Sigmoid samples.
+"""Keras 3 layer that turns logits into Gumbel-Softmax samples.
 
-The layers are thin (ARCHITECTURE.md, "Adding a layer"): the temperature weight, the seed stream
-and the inference modes are `_base.RelaxationLayer`'s, and these layers call
-`tfg.GumbelSoftmax` / `tfg.GumbelSigmoid` for relaxed samples,
-`tfg.estimators` for hard ones, and `tfg.categorical_kl` for the optional
-exact KL term. No sampling formula is written here.
+The layer is thin (ARCHITECTURE.md, "Adding a layer"): the temperature
+weight, the seed stream and the inference modes are `_base.RelaxationLayer`'s,
+the optional exact KL term and the relaxed sample (`tfg.GumbelSoftmax`) are
+`_gumbel.GumbelLayer`'s, and hard samples come from `tfg.estimators`. No
+sampling formula is written here.
 """
 
-import math
-
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tfp_gumbel import distributions as tfgd
 from tfp_gumbel import estimators
-from tfp_gumbel import monte_carlo
 from tfp_gumbel import _params
-from tfp_gumbel.layers import _base
-from tfp_gumbel.layers._base import stateless_seed
+from tfp_gumbel.layers import _gumbel
+from tfp_gumbel.layers import gumbel_sigmoid
 
-__all__ = ["GumbelSigmoid", "GumbelSoftmax", "stateless_seed"]
+__all__ = ["GumbelSoftmax"]
 
-
-class _GumbelLayer(_base.RelaxationLayer):
-  """What the categorical and the binary layer share beyond the base: the
-  exact KL term to a prior, and the relaxed sample of `_DISTRIBUTION`."""
-
-  _DISTRIBUTION = None
-
-  def __init__(self,
-               temperature=1.0,
-               hard=False,
-               estimator="st",
-               trainable_temperature=False,
-               inference="mode",
-               kl_weight=0.0,
-               prior_logits=None,
-               seed=None,
-               **kwargs):
-    super().__init__(temperature=temperature, hard=hard, estimator=estimator,
-                     trainable_temperature=trainable_temperature,
-                     inference=inference, seed=seed, **kwargs)
-    if not (isinstance(kl_weight, (int, float)) and math.isfinite(kl_weight)
-            and kl_weight >= 0):
-      raise ValueError(
-          f"`kl_weight` must be a non-negative finite number, got {kl_weight!r}.")
-    self.kl_weight = float(kl_weight)
-    self.prior_logits = (None if prior_logits is None
-                         else np.asarray(prior_logits, np.float64).tolist())
-
-  def _soft_sample(self, logits, temperature, seed):
-    return self._DISTRIBUTION(temperature, logits=logits).sample(seed=seed)
-
-  def _add_losses(self, logits, mask):
-    if self.kl_weight > 0:
-      self.add_loss(self.kl_weight * self._kl_loss(logits, mask))
-
-  def _kl_loss(self, logits, mask=None):
-    """KL(q(.|logits) || prior), summed over the latent variables and averaged
-    over the batch (the first axis), the ELBO's term for a VAE.
-
-    Infinite logits (masked classes, units forced off) restrict the prior to
-    the outcomes still possible, renormalised: the prior gets the same
-    infinite logit, so the KL is the one of the possible outcomes alone.
-    A timestep masked out by `mask` contributes exactly 0: its logits and the
-    prior's are both replaced by 0 (two equal laws), which also keeps a
-    padded step whose classes are all masked from giving a NaN KL or
-    gradient. The sum over latents is not rescaled: an all-True mask gives
-    the unmasked value, and a padded sequence the KL of its real steps.
-    """
-    prior_logits = (tf.zeros_like(logits) if self.prior_logits is None else
-                    tf.broadcast_to(tf.constant(self.prior_logits, logits.dtype),
-                                    tf.shape(logits)))
-    prior_logits = tf.where(tf.math.is_inf(logits), logits, prior_logits)
-    if mask is not None:
-      mask = tf.cast(mask, tf.bool)
-      mask = tf.reshape(mask, tf.concat(
-          [tf.shape(mask), tf.ones([logits.shape.rank - mask.shape.rank],
-                                   tf.int32)], axis=0))
-      zero = tf.zeros([], logits.dtype)
-      logits = tf.where(mask, logits, zero)
-      prior_logits = tf.where(mask, prior_logits, zero)
-    # The exact KL of the discrete variables: it ignores the temperature.
-    one = tf.ones([], logits.dtype)
-    kl = monte_carlo.categorical_kl(self._DISTRIBUTION(one, logits=logits),
-                                    self._DISTRIBUTION(one, logits=prior_logits))
-    if kl.shape.rank == 0:
-      return kl
-    return tf.reduce_sum(kl) / tf.cast(tf.shape(logits)[0], kl.dtype)
-
-  def get_config(self):
-    config = super().get_config()
-    config.update(kl_weight=self.kl_weight, prior_logits=self.prior_logits)
-    return config
+# Models saved by 0.2.0, which defined GumbelSigmoid in this module, name it
+# `tfp_gumbel.layers.gumbel_softmax.GumbelSigmoid`; Keras before 3.9 looks the
+# class up there when `tfp_gumbel.layers` was not imported before loading, so
+# the name stays here for compatibility (not in `__all__`).
+GumbelSigmoid = gumbel_sigmoid.GumbelSigmoid
 
 
 @keras.saving.register_keras_serializable(package="tfp_gumbel")
-class GumbelSoftmax(_GumbelLayer):
+class GumbelSoftmax(_gumbel.GumbelLayer):
   r"""Draws a Gumbel-Softmax (Concrete) sample from the logits it receives.
 
   In training (`model.fit`, or `training=True`) the output is a relaxed
@@ -207,68 +136,3 @@ class GumbelSoftmax(_GumbelLayer):
 
   def _probs(self, logits):
     return _params.softmax(logits)
-
-
-@keras.saving.register_keras_serializable(package="tfp_gumbel")
-class GumbelSigmoid(_GumbelLayer):
-  r"""Draws a Gumbel-Sigmoid (binary Concrete) sample from each logit.
-
-  The binary counterpart of `tfg.layers.GumbelSoftmax`: each input logit is
-  an independent Bernoulli variable. In training the output is the relaxed
-  sample in (0, 1) (or, with `hard=True`, the exact 0/1 sample with a
-  straight-through gradient); it approaches 0/1 as `t -> 0` and 1/2 as
-  `t -> inf`. At inference, `"mode"` gives `1[logits > 0]`, `"probs"` gives
-  `sigmoid(logits)`, `"sample"` keeps sampling.
-
-  The arguments are those of `tfg.layers.GumbelSoftmax`, except that
-  `estimator` is `"st"` only and `prior_logits` is one float (the prior logit
-  of every variable; 0, i.e. p = 1/2, if None).
-
-  Masks: `class_mask` (boolean, broadcastable to `logits`) forces the units
-  where it is False off: their logit becomes -inf, every output there is
-  exactly 0 (soft, hard, "mode", "probs"), their gradient 0, and they add
-  nothing to the KL term (a unit that cannot be on is no latent variable;
-  the prior restricted to "off" is the same point mass). Keras's timestep
-  `mask` (shape of `logits` without the last axis) is propagated, and masked
-  timesteps contribute nothing to the KL term, as in `GumbelSoftmax`.
-
-  #### Mathematical details
-
-  ```none
-  training:   y = sigmoid((logits + l) / t),  l ~ Logistic(0, 1) i.i.d.
-  hard=True:  y = 1[logits + l > 0], straight-through gradient of the above
-  KL term:    kl_weight * mean_batch sum_latents
-                KL(Bernoulli(logits) || Bernoulli(prior_logits))
-  ```
-
-  #### Examples
-
-  ```python
-  import keras, tfp_gumbel as tfg
-  gates = tfg.layers.GumbelSigmoid(temperature=0.5, hard=True)
-  y = gates(tf.zeros([4, 16]), training=True)   # 0/1 entries, p = 1/2
-  # The first 8 gates of every row forced off:
-  y = gates(tf.zeros([4, 16]), training=True,
-            class_mask=tf.range(16) >= 8)
-  ```
-
-  #### References
-
-  [1] Chris J. Maddison, Andriy Mnih, Yee Whye Teh. The Concrete Distribution:
-      A Continuous Relaxation of Discrete Random Variables. ICLR 2017.
-  [2] Eric Jang, Shixiang Gu, Ben Poole. Categorical Reparameterization with
-      Gumbel-Softmax. ICLR 2017.
-  """
-
-  _DISTRIBUTION = tfgd.GumbelSigmoid
-  _ESTIMATORS = ("st",)
-  _EVENT_NDIMS = 0
-
-  def _hard_sample(self, logits, temperature, seed):
-    return estimators.gumbel_sigmoid_st(logits, temperature, seed=seed)
-
-  def _mode(self, logits):
-    return tf.cast(logits > 0, logits.dtype)
-
-  def _probs(self, logits):
-    return tf.math.sigmoid(logits)
