@@ -16,6 +16,7 @@ import numpy as np  # pylint: disable=g-import-not-at-top,wrong-import-position
 import tensorflow as tf  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 import tfp_gumbel as tfg  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tfp_gumbel import kl  # pylint: disable=g-import-not-at-top,wrong-import-position
 from tfp_gumbel import monte_carlo  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 done = set()
@@ -49,10 +50,13 @@ for name, distribution in families.items():
     log_prob = ()
   check(name, x, log_prob)
 
-# The Monte Carlo helpers, at the top level and in tfg.monte_carlo.
+# The exact KL at the top level, in tfp_gumbel.kl and in tfp_gumbel.monte_carlo
+# (its 0.2.0 path); the Monte Carlo helpers at the top level and in
+# tfp_gumbel.monte_carlo.
 p, q = families["GumbelSoftmax"], tfg.GumbelSoftmax(1., logits=tf.zeros([2, 3]))
-for module in (tfg, monte_carlo):
+for module in (tfg, kl, monte_carlo):
   check("categorical_kl", module.categorical_kl(p, q))
+for module in (tfg, monte_carlo):
   check("monte_carlo_entropy",
         module.monte_carlo_entropy(p, sample_size=16, seed=(3, 4)))
   check("monte_carlo_relaxed_kl",
@@ -122,7 +126,7 @@ check("layers.TemperatureAnnealing")
 expected = ({n for n in tfg.__all__ if n not in ("estimators", "layers")}
             | {"estimators." + n for n in est.__all__}
             | {"layers." + n for n in tfg.layers.__all__}
-            | set(monte_carlo.__all__))
+            | set(kl.__all__) | set(monte_carlo.__all__))
 missing = expected - done
 if missing:
   raise SystemExit(f"public names not exercised: {sorted(missing)}")

@@ -1,4 +1,5 @@
-"""tfg.monte_carlo: entropy and relaxed-KL estimates, exact categorical KL.
+"""tfg.monte_carlo: entropy and relaxed-KL estimates (the exact categorical
+KL is tested in tests/test_kl.py).
 
 The estimates are checked against one-dimensional quadrature of the
 independent numpy densities in tests/reference.py (K = 2 and the binary
@@ -196,111 +197,16 @@ def test_estimates_are_finite_with_finite_gradients_at_extremes(make):
     assert np.isfinite(g.numpy()).all()
 
 
-@pytest.mark.parametrize("param", ["logits", "probs"])
-def test_categorical_kl_matches_numpy(param):
-  rng = np.random.RandomState(1)
-  logits_p, logits_q = rng.randn(3, 5), rng.randn(5)   # broadcast batch
-  probs_p, probs_q = special.softmax(logits_p, -1), special.softmax(logits_q)
-  expected = np.sum(probs_p * (np.log(probs_p) - np.log(probs_q)), axis=-1)
-  kw = (lambda l, p: {param: l if param == "logits" else p})
-  for cls in (tfg.GumbelSoftmax, tfg.ExpRelaxedGumbelSoftmax):
-    p = cls(tf.constant([0.1, 1., 3.], tf.float64), **kw(logits_p, probs_p))
-    q = cls(tf.constant(0.7, tf.float64), **kw(logits_q, probs_q))
-    np.testing.assert_allclose(tfg.categorical_kl(p, q), expected, rtol=1e-10)
-
-
-def test_categorical_kl_of_binary_relaxations_is_bernoulli_kl():
-  a, b = special.expit([0.3, -2.]), special.expit([1., 1.])
-  expected = a * np.log(a / b) + (1 - a) * np.log((1 - a) / (1 - b))
-  p = tfg.GumbelSigmoid(tf.constant(0.5, tf.float64), probs=a)
-  q = tfg.GumbelSigmoid(tf.constant(2., tf.float64), logits=special.logit(b))
-  np.testing.assert_allclose(tfg.categorical_kl(p, q), expected, rtol=1e-10)
-
-
-def test_categorical_kl_gradient_is_the_analytic_one():
-  # d KL / d logits_p = pi_p * (log pi_p - log pi_q - KL): the gradient flows.
-  lp = tf.Variable([0.2, -1., 0.5], dtype=tf.float64)
-  lq = tf.constant([0., 0.3, 0.], tf.float64)
-  with tf.GradientTape() as tape:
-    kl = tfg.categorical_kl(tfg.GumbelSoftmax(0.5, logits=lp),
-                            tfg.GumbelSoftmax(0.5, logits=lq))
-  pp, pq = special.softmax(lp.numpy()), special.softmax(lq.numpy())
-  np.testing.assert_allclose(
-      tape.gradient(kl, lp), pp * (np.log(pp / pq) - kl.numpy()), rtol=1e-10)
-
-
-def test_mismatched_arguments_raise_naming_p_and_q():
-  cat = tfg.GumbelSoftmax(0.5, logits=[0., 1.])
+def test_relaxed_kl_of_distributions_of_different_classes_raises():
   with pytest.raises(TypeError, match="`p` and `q`.*GumbelSoftmax.*Exp"):
     tfg.monte_carlo_relaxed_kl(
-        cat, tfg.ExpRelaxedGumbelSoftmax(0.5, logits=[0., 1.]), 10)
-  with pytest.raises(TypeError, match="`p` and `q` must both be categorical"):
-    tfg.categorical_kl(cat, tfg.GumbelSigmoid(0.5, logits=0.))
+        tfg.GumbelSoftmax(0.5, logits=[0., 1.]),
+        tfg.ExpRelaxedGumbelSoftmax(0.5, logits=[0., 1.]), 10)
 
 
 # -- impossible classes (logits -inf) ------------------------------------------
 
 NEG_INF = -np.inf
-
-
-def _kl_and_grads(make, logits_p, logits_q, jit):
-  lp = tf.Variable(logits_p, dtype=tf.float32)
-  lq = tf.Variable(logits_q, dtype=tf.float32)
-
-  def fn():
-    with tf.GradientTape() as tape:
-      kl = tfg.categorical_kl(make(lp), make(lq))
-    return kl, tape.gradient(kl, [lp, lq])
-  kl, grads = (tf.function(fn, jit_compile=True) if jit else fn)()
-  return kl.numpy(), [g.numpy() for g in grads]
-
-
-@pytest.mark.parametrize("jit", [False, True])
-@pytest.mark.parametrize("cls", [tfg.GumbelSoftmax, tfg.ExpRelaxedGumbelSoftmax])
-def test_categorical_kl_with_impossible_classes_is_tfps(cls, jit):
-  # Rows: only p masked; both masked at the same class; per-row masks.
-  lp = np.array([[NEG_INF, 0., 1., 2.], [NEG_INF, 0., 1., 2.],
-                 [0.5, NEG_INF, NEG_INF, -1.]])
-  lq = np.array([[0., 0., 0., 0.], [NEG_INF, 0., .5, 0.],
-                 [1., NEG_INF, 0., -2.]])
-  kl, (gp, gq) = _kl_and_grads(lambda l: cls(0.5, logits=l), lp, lq, jit)
-  # Independent reference: sum over the classes possible under p.
-  log_p, log_q = special.log_softmax(lp, -1), special.log_softmax(lq, -1)
-  with np.errstate(invalid="ignore"):   # -inf - (-inf), discarded by where
-    terms = np.where(np.isfinite(log_p), np.exp(log_p) * (log_p - log_q), 0.)
-  np.testing.assert_allclose(kl, terms.sum(-1), rtol=1e-5)
-  np.testing.assert_allclose(kl, tfd.kl_divergence(
-      tfd.Categorical(logits=lp), tfd.Categorical(logits=lq)), rtol=1e-6)
-  assert np.isfinite(gp).all() and np.isfinite(gq).all()
-  np.testing.assert_array_equal(gp[np.isneginf(lp)], 0.)
-  np.testing.assert_array_equal(gq[np.isneginf(lq)], 0.)
-
-
-def test_categorical_kl_is_inf_where_q_forbids_a_class_p_allows():
-  for cls in (tfg.GumbelSoftmax, tfg.ExpRelaxedGumbelSoftmax):
-    p = cls(0.5, probs=[0.5, 0.5, 0.])
-    q = cls(0.5, probs=[0., 0.5, 0.5])
-    tfp_kl = tfd.kl_divergence(tfd.Categorical(probs=[0.5, 0.5, 0.]),
-                               tfd.Categorical(probs=[0., 0.5, 0.5]))
-    assert np.isposinf(tfg.categorical_kl(p, q)) and np.isposinf(tfp_kl)
-
-
-@pytest.mark.parametrize("jit", [False, True])
-def test_categorical_kl_of_binary_relaxations_at_infinite_logits(jit):
-  # Probability 0 or 1 under p: the Bernoulli KL's value (TFP's), with
-  # finite gradients (TFP's own Bernoulli KL has NaN ones there).
-  lp = np.array([NEG_INF, np.inf, NEG_INF, 0.3])
-  lq = np.array([0.5, -1., NEG_INF, 0.3])
-  kl, (gp, gq) = _kl_and_grads(lambda l: tfg.GumbelSigmoid(0.5, logits=l),
-                               lp, lq, jit)
-  np.testing.assert_allclose(kl, tfd.kl_divergence(
-      tfd.Bernoulli(logits=lp), tfd.Bernoulli(logits=lq)), rtol=1e-6)
-  np.testing.assert_allclose(kl[:3], [-special.log_expit(-0.5),
-                                      -special.log_expit(-1.), 0.], rtol=1e-6)
-  assert np.isfinite(gp).all() and np.isfinite(gq).all()
-  np.testing.assert_array_equal(gp[:3], 0.)
-
-
 MASKED = [[NEG_INF, 0.5, -1., 1.], [0., NEG_INF, NEG_INF, 2.]]   # per row
 RESTRICTED = [[0.5, -1., 1.], [0., 2.]]
 CATEGORICAL_CLASSES = [tfg.GumbelSoftmax, tfg.ExpRelaxedGumbelSoftmax]

@@ -74,6 +74,7 @@ def test_without_tensorflow_every_public_name_says_what_to_install():
 
 @pytest.mark.parametrize("module", ["tfp_gumbel.distributions",
                                     "tfp_gumbel.estimators",
+                                    "tfp_gumbel.kl",
                                     "tfp_gumbel.layers",
                                     "tfp_gumbel.monte_carlo"])
 def test_each_entry_module_checks(module):

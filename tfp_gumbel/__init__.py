@@ -33,7 +33,7 @@ _PUBLIC = {
     "GumbelSoftmax": "tfp_gumbel.distributions",
     "RelaxedPlackettLuce": "tfp_gumbel.distributions",
     "RelaxedTopK": "tfp_gumbel.distributions",
-    "categorical_kl": "tfp_gumbel.monte_carlo",
+    "categorical_kl": "tfp_gumbel.kl",
     "estimators": "tfp_gumbel.estimators",
     "layers": "tfp_gumbel.layers",
     "monte_carlo_entropy": "tfp_gumbel.monte_carlo",
@@ -61,8 +61,8 @@ if typing.TYPE_CHECKING:  # what static tools and IDEs see
   from tfp_gumbel.distributions import (
       ExpRelaxedGumbelSoftmax, GumbelSigmoid, GumbelSinkhorn, GumbelSoftmax,
       RelaxedPlackettLuce, RelaxedTopK)
-  from tfp_gumbel.monte_carlo import (
-      categorical_kl, monte_carlo_entropy, monte_carlo_relaxed_kl)
+  from tfp_gumbel.kl import categorical_kl
+  from tfp_gumbel.monte_carlo import monte_carlo_entropy, monte_carlo_relaxed_kl
 
 
 def __getattr__(name):

@@ -1,22 +1,22 @@
-"""Monte Carlo entropy and relaxed KL, and the exact KL of the discrete limit.
+"""Monte Carlo estimates of the entropy and the KL of relaxed distributions.
 
 The Gumbel-Softmax family has no closed-form entropy or KL divergence, so TFP's
-`entropy()` and `tfd.kl_divergence` raise for it. These helpers give what
+`entropy()` and `tfd.kl_divergence` raise for it. These estimators give what
 users need instead:
 
 * `monte_carlo_entropy(d, n, seed)`: unbiased, reparameterized estimate of
   `H[d] = -E[log p(X)]`.
 * `monte_carlo_relaxed_kl(p, q, n, seed)`: unbiased, reparameterized estimate
   of `KL(p || q)` between two relaxed distributions (see its variance warning).
-* `categorical_kl(p, q)`: the exact KL between the *discrete* distributions
-  that `p` and `q` relax (`Categorical` or `Bernoulli` with the same logits).
 
-None of them is registered with `tfd.RegisterKL`: `tfd.kl_divergence` is
-deterministic, and a Monte Carlo estimate registered there would silently
-become random; and the categorical KL is a different quantity from the
-relaxed one.
+This module holds estimators only. The exact KL between the *discrete*
+distributions that `p` and `q` relax, `categorical_kl`, lives in
+tfp_gumbel/kl.py (it is importable from here too, as in 0.2.0).
+
+Neither estimator is registered with `tfd.RegisterKL`: `tfd.kl_divergence`
+is deterministic, and a Monte Carlo estimate registered there would silently
+become random.
 """
-
 from tfp_gumbel import _requirements
 
 _requirements.require_tensorflow("tfp_gumbel.monte_carlo")
@@ -25,8 +25,10 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfp_gumbel.distributions import _pushforward
-
-tfd = tfp.distributions
+# categorical_kl is exact, not Monte Carlo: it lives in tfp_gumbel.kl. It
+# stays importable from here (and in `__all__`) for compatibility:
+# `tfp_gumbel.monte_carlo.categorical_kl` is 0.2.0's public path.
+from tfp_gumbel.kl import categorical_kl
 
 __all__ = ["categorical_kl", "monte_carlo_entropy", "monte_carlo_relaxed_kl"]
 
@@ -179,75 +181,3 @@ def monte_carlo_relaxed_kl(p, q, sample_size, seed=None, name=None):
         sample_size=sample_size,
         discrepancy_fn=tfp.vi.kl_reverse,
         seed=seed)
-
-
-def _discrete(distribution):
-  """The discrete distribution that `distribution` relaxes: Categorical for a
-  vector event (GumbelSoftmax, ExpRelaxed), Bernoulli for a scalar one.
-
-  The Bernoulli is written as the two-class Categorical with log-probs
-  `[log_sigmoid(-l), log_sigmoid(l)]`: the same KL values, but at `l = +-inf`
-  (probability 1 or 0) TFP's Bernoulli KL has a NaN gradient, where this one
-  has the gradient 0 (d log_sigmoid(l) / dl = sigmoid(-l) = 0 at +inf, and
-  the -inf coordinate has weight 0).
-  """
-  logits = distribution.logits_parameter()
-  if distribution.event_shape.rank == 0:
-    return tfd.Categorical(logits=tf.stack(
-        [tf.math.log_sigmoid(-logits), tf.math.log_sigmoid(logits)], axis=-1))
-  return tfd.Categorical(logits=logits)
-
-
-def categorical_kl(p, q, name=None):
-  r"""Exact KL between the discrete distributions that `p` and `q` relax.
-
-  ```none
-  KL(Cat(pi_p) || Cat(pi_q)) = sum_k pi_p,k (log pi_p,k - log pi_q,k)
-  ```
-
-  with `pi = softmax(logits)` (for the binary relaxations, the Bernoulli KL
-  with `sigmoid(logits)`). It ignores the temperatures: it is the KL between
-  the distributions of `argmax` of the samples (of `x > 1/2` for the binary
-  ones), which is the discrete model a relaxation stands for. It is a lower
-  bound of `monte_carlo_relaxed_kl(p, q)` (data-processing inequality).
-  Computed by `tfd.kl_divergence`, so it is exact, differentiable and
-  deterministic.
-
-  Impossible classes (logits -inf, probs 0) are handled as TFP's
-  `tfd.kl_divergence(Categorical, Categorical)` does: a class with
-  `pi_p,k = 0` contributes 0 (`0 log 0 = 0`) and gets a gradient of exactly
-  0, and the KL is `+inf` if `pi_q,k = 0 < pi_p,k` for some class. Likewise
-  for the binary relaxations at logits `+-inf` (probability 1 or 0), whose
-  gradients are finite, not NaN as with TFP's Bernoulli KL.
-
-  #### Examples
-
-  ```python
-  p = tfg.GumbelSoftmax(0.5, logits=[0., 1., 2.])
-  q = tfg.GumbelSoftmax(2.0, probs=[0.2, 0.3, 0.5])
-  tfg.categorical_kl(p, q)
-  # Class 0 impossible under p: it contributes 0; under q only: +inf.
-  masked = tfg.GumbelSoftmax(0.5, logits=[-float("inf"), 1., 2.])
-  tfg.categorical_kl(masked, q), tfg.categorical_kl(q, masked)
-  ```
-
-  Args:
-    p: a relaxed distribution with a `logits_parameter()` method (every
-      distribution of tfp_gumbel, and TFP's `RelaxedOneHotCategorical` and
-      `RelaxedBernoulli`).
-    q: a relaxed distribution of the same kind as `p`: both categorical or
-      both binary.
-    name: name scope of the ops.
-
-  Returns:
-    A Tensor of the broadcast batch shape of `p` and `q`.
-
-  Raises:
-    TypeError: one of `p`, `q` is categorical and the other binary.
-  """
-  if p.event_shape.rank != q.event_shape.rank:
-    raise TypeError(
-        f"`p` and `q` must both be categorical or both be binary relaxations, "
-        f"got event shapes {p.event_shape} and {q.event_shape}.")
-  with tf.name_scope(name or "categorical_kl"):
-    return tfd.kl_divergence(_discrete(p), _discrete(q))

@@ -15,7 +15,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from tfp_gumbel import monte_carlo
+from tfp_gumbel import kl
 from tfp_gumbel.layers import _base
 
 __all__ = ["GumbelLayer"]
@@ -85,11 +85,13 @@ class GumbelLayer(_base.RelaxationLayer):
       prior_logits = tf.where(mask, prior_logits, zero)
     # The exact KL of the discrete variables: it ignores the temperature.
     one = tf.ones([], logits.dtype)
-    kl = monte_carlo.categorical_kl(self._DISTRIBUTION(one, logits=logits),
-                                    self._DISTRIBUTION(one, logits=prior_logits))
-    if kl.shape.rank == 0:
-      return kl
-    return tf.reduce_sum(kl) / tf.cast(tf.shape(logits)[0], kl.dtype)
+    divergence = kl.categorical_kl(
+        self._DISTRIBUTION(one, logits=logits),
+        self._DISTRIBUTION(one, logits=prior_logits))
+    if divergence.shape.rank == 0:
+      return divergence
+    return (tf.reduce_sum(divergence)
+            / tf.cast(tf.shape(logits)[0], divergence.dtype))
 
   def get_config(self):
     config = super().get_config()
