@@ -106,20 +106,7 @@ def check_exactly_one(logits, probs):
         f"`logits` or `probs` must be given, got {got}.)")
 
 
-def sample_shape(n, *params):
-  """`[n] + broadcast shape of params`: a Python list when all are static.
-
-  A list costs nothing in eager mode, where the concat of shape tensors it
-  replaces is ~0.1 ms of a ~1 ms sampling call.
-  """
-  static = functools.reduce(tf.broadcast_static_shape,
-                            [p.shape for p in params])
-  n_static = tf.get_static_value(n)
-  if static.is_fully_defined() and n_static is not None:
-    return [int(n_static)] + static.as_list()
-  dynamic = functools.reduce(tf.broadcast_dynamic_shape,
-                             [tf.shape(p) for p in params])
-  return tf.concat([[n], dynamic], axis=0)
+sample_shape = tf_xp.sample_shape
 
 
 divide_by_temperature = functools.partial(masking.divide_by_temperature, tf_xp)
@@ -173,45 +160,13 @@ softmax = tf_xp.softmax
 ONEDNN_SOFTMAX_MAX_RANK = tf_xp.ONEDNN_SOFTMAX_MAX_RANK
 
 
-# The most dimensions that TF's CPU kernels of SelectV2 and BroadcastTo (8)
-# and ArgMax (7) take: a family's sample adds a sample axis and its kernels an
-# axis or two to the parameters' rank.
-MAX_KERNEL_RANK = 7
+MAX_KERNEL_RANK = tf_xp.MAX_KERNEL_RANK
 
 
-def exceeds_kernel_rank(x, extra=0):
-  """Whether `x`'s rank plus `extra` axes may exceed `MAX_KERNEL_RANK`
-  (True where the rank is unknown)."""
-  return x.shape.rank is None or x.shape.rank + extra > MAX_KERNEL_RANK
+exceeds_kernel_rank = tf_xp.exceeds_kernel_rank
 
 
-def flatten_batch(tensors, event_ndims):
-  """The tensors with their batch shapes broadcast and flattened to one axis.
-
-  `tensors[i]` has `event_ndims[i]` event axes last; the axes before are its
-  batch axes, which broadcast against the others'. Returns the flat tensors
-  (`[b, *event_i]`) and the broadcast batch shape (a 1-D int32 Tensor), to
-  put a result's batch axis back with `tf.reshape`. Broadcasting and
-  flattening move no number, so what is computed on the flat tensors is what
-  the same ops give on the originals; callers flatten where the rank of
-  what they build would exceed `MAX_KERNEL_RANK`.
-  """
-  shapes = [tf.shape(t) for t in tensors]
-  batch_shapes = [shape[:tf.size(shape) - ndims]
-                  for shape, ndims in zip(shapes, event_ndims)]
-  batch_shape = functools.reduce(tf.broadcast_dynamic_shape, batch_shapes)
-  flat = []
-  static_batch = functools.reduce(
-      tf.broadcast_static_shape,
-      [t.shape[:t.shape.rank - ndims] if t.shape.rank is not None
-       else tf.TensorShape(None) for t, ndims in zip(tensors, event_ndims)])
-  for t, shape, ndims in zip(tensors, shapes, event_ndims):
-    event_shape = shape[tf.size(shape) - ndims:]
-    if not (static_batch.is_fully_defined() and t.shape.rank is not None
-            and t.shape[:t.shape.rank - ndims] == static_batch):
-      t = tf.broadcast_to(t, tf.concat([batch_shape, event_shape], 0))
-    flat.append(tf.reshape(t, tf.concat([[-1], event_shape], 0)))
-  return flat, batch_shape
+flatten_batch = tf_xp.flatten_batch
 
 
 masked_log_softmax = functools.partial(masking.masked_log_softmax, tf_xp)
