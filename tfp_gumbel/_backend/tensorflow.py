@@ -129,6 +129,11 @@ def softmax(x, log=False):
 
 
 
+def concat_shapes(*shapes):
+  """One shape from parts that are lists, tuples or 1-D int Tensors."""
+  return tf.concat(shapes, axis=0)
+
+
 # The most dimensions that TF's CPU kernels of SelectV2 and BroadcastTo (8)
 # and ArgMax (7) take: a family's sample adds a sample axis and its kernels an
 # axis or two to the parameters' rank.

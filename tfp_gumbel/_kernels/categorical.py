@@ -87,7 +87,7 @@ def conditional_gumbel(xp, logits, sample, num_samples, seed):
   # [num_samples, ..., K], which may exceed the backend's kernel rank. The
   # noise is drawn for the flat shape: the same numbers, in row-major order.
   (logits, sample), batch_shape = xp.flatten_batch([logits, sample], [1, 1])
-  g = noise.gumbel(xp, xp.concatenate([[num_samples], xp.shape(logits)], 0),
+  g = noise.gumbel(xp, xp.concat_shapes([num_samples], xp.shape(logits)),
                    seed, logits.dtype)
   is_top = xp.cast(sample, "bool")
   top = (xp.logsumexp(logits, axis=-1, keepdims=True)
@@ -103,8 +103,8 @@ def conditional_gumbel(xp, logits, sample, num_samples, seed):
       axis=-1)
   below = xp.where(possible, below, xp.constant(-np.inf, logits.dtype))
   z = xp.where(is_top, top, below)
-  return xp.reshape(z, xp.concatenate(
-      [[num_samples], batch_shape, xp.shape(logits)[-1:]], 0))
+  return xp.reshape(z, xp.concat_shapes([num_samples], batch_shape,
+                                         xp.shape(logits)[-1:]))
 
 
 def log_simplex_log_prob(xp, y, logits, temperature, possible=None,
