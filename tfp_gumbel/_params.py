@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfp_gumbel import _checks
 from tfp_gumbel._backend import tensorflow as tf_xp
 from tfp_gumbel._kernels import masking
 
@@ -306,15 +307,7 @@ def check_static_temperature(temperature):
   function-style estimators have no `validate_args`, and t <= 0 would give
   NaN samples silently. A Tensor whose value is known only at run time passes.
   """
-  value = tf.get_static_value(temperature)
-  if value is None:
-    return
-  value = np.asarray(value)
-  if value.dtype.kind not in "fiu":
-    return
-  if not np.all(np.isfinite(value)) or not np.all(value > 0):
-    raise ValueError(f"Argument `temperature` must be positive. Got "
-                     f"{value.tolist()!r} (it must be positive and finite).")
+  _checks.positive_values(tf.get_static_value(temperature), "temperature")
 
 
 def temperature_assertions(temperature, *, is_init):

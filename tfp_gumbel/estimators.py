@@ -68,6 +68,7 @@ _requirements.require_tensorflow("tfp_gumbel.estimators")
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfp_gumbel import _checks
 from tfp_gumbel import _params
 from tfp_gumbel._backend import tensorflow as tf_xp
 from tfp_gumbel._kernels import binary
@@ -329,9 +330,7 @@ def gumbel_rao(logits, temperature, num_samples=10, seed=None):
   tape.gradient(loss, logits)   # exactly 0 for the forbidden class
   ```
   """
-  if not isinstance(num_samples, int) or num_samples < 1:
-    raise ValueError(
-        f"`num_samples` must be a positive integer, got {num_samples!r}.")
+  _checks.integer(num_samples, "num_samples")
   logits, temperature, dtype = _prepare(logits, temperature, categorical=True)
   hard_seed, conditional_seed = tfp.random.split_seed(seed, n=2)
   logits, perturbed = _gumbel_perturbed(logits, temperature, hard_seed)

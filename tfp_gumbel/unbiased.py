@@ -84,6 +84,7 @@ _requirements.require_tensorflow("tfp_gumbel.estimators")
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfp_gumbel import _checks
 from tfp_gumbel import _params
 from tfp_gumbel._backend import tensorflow as tf_xp
 from tfp_gumbel._kernels import binary as binary_kernels
@@ -179,12 +180,6 @@ class _Variables:
     return value + tf.cast(term, value.dtype)
 
 
-def _check_num_samples(num_samples, minimum, why=""):
-  if not isinstance(num_samples, int) or num_samples < minimum:
-    raise ValueError(f"`num_samples` must be an integer >= {minimum}{why}, got "
-                     f"{num_samples!r}.")
-
-
 def score_function(f, logits, num_samples=1, baseline=None, seed=None,
                    binary=False):
   """The score-function (REINFORCE) estimator, with an optional baseline.
@@ -229,8 +224,8 @@ def score_function(f, logits, num_samples=1, baseline=None, seed=None,
   if leave_one_out and baseline != "leave_one_out":
     raise ValueError("`baseline` must be None, a Tensor or 'leave_one_out', "
                      f"got {baseline!r}.")
-  _check_num_samples(num_samples, 2 if leave_one_out else 1,
-                     " for baseline='leave_one_out'" if leave_one_out else "")
+  _checks.integer(num_samples, "num_samples", 2 if leave_one_out else 1,
+                  " for baseline='leave_one_out'" if leave_one_out else "")
   v = _Variables(logits, binary)
   noise = v.noise(tf.concat([[num_samples], v.shape()], axis=0), seed)
   values, scores = [], []
