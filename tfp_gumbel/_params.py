@@ -10,7 +10,6 @@ import functools
 import ml_dtypes
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
 
 from tfp_gumbel import _checks
 from tfp_gumbel._backend import tensorflow as tf_xp
@@ -47,7 +46,6 @@ __all__ = [
     "logits_assertions",
     "probs_assertions",
     "sample_shape",
-    "simplex_bijector",
     "simplex_tolerance",
     "softmax",
     "temperature_assertions",
@@ -171,60 +169,6 @@ flatten_batch = tf_xp.flatten_batch
 
 
 masked_log_softmax = functools.partial(masking.masked_log_softmax, tf_xp)
-
-
-class _AppendZero(tfp.bijectors.Pad):
-  """`tfb.Pad()` with its default arguments (append one 0 to the last axis),
-  constructed without `Pad.__init__`.
-
-  TFP 0.25's `Pad.__init__` calls `np.reshape(axis, newshape=[-1])`, and numpy
-  2.4 removed the `newshape` keyword, so on numpy >= 2.4 no `Pad` (hence no
-  `SoftmaxCentered`) can be built. This sets the four attributes that
-  `Pad.__init__` sets, to the values it sets for the default arguments
-  (paddings [[0, 1]], axis [-1], mode 'CONSTANT', constant 0; event rank 1);
-  the math (forward, inverse, event shapes, zero log-det-Jacobian) is Pad's.
-  """
-
-  def __init__(self, validate_args=False, name="pad"):
-    parameters = dict(locals())
-    with tf.name_scope(name) as name:
-      self._paddings = tf.constant([[0, 1]], dtype=tf.int32, name="paddings")
-      self._axis = tf.constant([-1], dtype=tf.int32, name="axis")
-      self._mode = "CONSTANT"
-      self._constant_values = tf.constant(0., name="constant_values")
-      tfp.bijectors.AutoCompositeTensorBijector.__init__(
-          self, forward_min_event_ndims=1, inverse_min_event_ndims=1,
-          is_constant_jacobian=True, validate_args=validate_args,
-          parameters=parameters, name=name)
-
-  @classmethod
-  def _parameter_properties(cls, dtype):
-    return dict()
-
-
-class _SoftmaxCentered(tfp.bijectors.SoftmaxCentered):
-  """`tfb.SoftmaxCentered`, y = softmax([x, 0]), whose inner `Pad` is
-  `_AppendZero`: the same class, forward, inverse and log-det-Jacobian (TFP's
-  code, unchanged), buildable on every numpy that TensorFlow accepts."""
-
-  def __init__(self, validate_args=False, name="softmax_centered"):
-    parameters = dict(locals())
-    with tf.name_scope(name) as name:
-      self._pad = _AppendZero(validate_args=validate_args)
-      tfp.bijectors.AutoCompositeTensorBijector.__init__(
-          self, forward_min_event_ndims=1, validate_args=validate_args,
-          parameters=parameters, name=name)
-
-
-def simplex_bijector(validate_args=False):
-  """The default bijector from R^(K-1) onto the open simplex, shared by the
-  K-class families (their event-space bijector, and the constraint of
-  `probs` in `parameter_properties`).
-
-  It is `tfb.SoftmaxCentered` (y = softmax([x, 0])), built so that it works on
-  numpy >= 2.4, where TFP 0.25's own constructor fails (see `_AppendZero`).
-  """
-  return _SoftmaxCentered(validate_args=validate_args)
 
 
 def simplex_tolerance(dtype, num_classes):

@@ -5,6 +5,7 @@ import tensorflow_probability as tfp
 
 from tfp_gumbel import _params
 from tfp_gumbel.distributions import _base
+from tfp_gumbel.distributions import _simplex_bijector
 from tfp_gumbel._backend import tensorflow as tf_xp
 from tfp_gumbel._kernels import categorical
 
@@ -149,8 +150,8 @@ class ExpRelaxedGumbelSoftmax(_base.LogitsOrProbs):
 
   def _default_event_space_bijector(self):
     # R^(K-1) -> open simplex -> log-simplex.
-    return tfb.Chain([tfb.Log(validate_args=self.validate_args),
-                      _params.simplex_bijector(self.validate_args)],
+    simplex = _simplex_bijector.simplex_bijector(self.validate_args)
+    return tfb.Chain([tfb.Log(validate_args=self.validate_args), simplex],
                      validate_args=self.validate_args)
 
   def _sample_control_dependencies(self, y):

@@ -6,6 +6,7 @@ import tensorflow_probability as tfp
 
 from tfp_gumbel import _params
 from tfp_gumbel.distributions import _pushforward
+from tfp_gumbel.distributions import _simplex_bijector
 from tfp_gumbel._backend import tensorflow as tf_xp
 from tfp_gumbel._kernels import categorical
 from tfp_gumbel.distributions import exp_relaxed_gumbel_softmax as exp_relaxed
@@ -157,7 +158,7 @@ class GumbelSoftmax(_pushforward.Pushforward):
                  tf.zeros([], y.dtype), y), axis=-1)
 
   def _default_event_space_bijector(self):
-    return _params.simplex_bijector(self.validate_args)
+    return _simplex_bijector.simplex_bijector(self.validate_args)
 
   def _sample_control_dependencies(self, x):
     """Under `validate_args`: `x` must lie on the simplex, with K classes."""
