@@ -11,6 +11,7 @@ distributions do.
 import tensorflow as tf
 
 from tfp_gumbel._backend import tensorflow as tf_xp
+from tfp_gumbel._kernels import noise
 
 __all__ = ["gumbel", "logistic", "uniform_open"]
 
@@ -20,15 +21,8 @@ def uniform_open(shape, seed, dtype=tf.float32):
 
 
 def gumbel(shape, seed, dtype=tf.float32):
-  """Standard Gumbel(0, 1) noise, -log(-log u); always finite.
-
-  With u in [tiny, 1): -log(u) lies in [eps / 2, -log(tiny)], both finite and
-  positive, so the outer log never sees 0.
-  """
-  return -tf.math.log(-tf.math.log(uniform_open(shape, seed, dtype)))
+  return noise.gumbel(tf_xp, shape, seed, dtype)
 
 
 def logistic(shape, seed, dtype=tf.float32):
-  """Standard Logistic(0, 1) noise, log(u) - log(1 - u); always finite."""
-  u = uniform_open(shape, seed, dtype)
-  return tf.math.log(u) - tf.math.log1p(-u)
+  return noise.logistic(tf_xp, shape, seed, dtype)

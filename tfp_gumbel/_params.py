@@ -10,8 +10,8 @@ import functools
 import ml_dtypes
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
 
+from tfp_gumbel import _checks
 from tfp_gumbel._backend import tensorflow as tf_xp
 from tfp_gumbel._kernels import masking
 
@@ -46,7 +46,6 @@ __all__ = [
     "logits_assertions",
     "probs_assertions",
     "sample_shape",
-    "simplex_bijector",
     "simplex_tolerance",
     "softmax",
     "temperature_assertions",
@@ -106,20 +105,7 @@ def check_exactly_one(logits, probs):
         f"`logits` or `probs` must be given, got {got}.)")
 
 
-def sample_shape(n, *params):
-  """`[n] + broadcast shape of params`: a Python list when all are static.
-
-  A list costs nothing in eager mode, where the concat of shape tensors it
-  replaces is ~0.1 ms of a ~1 ms sampling call.
-  """
-  static = functools.reduce(tf.broadcast_static_shape,
-                            [p.shape for p in params])
-  n_static = tf.get_static_value(n)
-  if static.is_fully_defined() and n_static is not None:
-    return [int(n_static)] + static.as_list()
-  dynamic = functools.reduce(tf.broadcast_dynamic_shape,
-                             [tf.shape(p) for p in params])
-  return tf.concat([[n], dynamic], axis=0)
+sample_shape = tf_xp.sample_shape
 
 
 divide_by_temperature = functools.partial(masking.divide_by_temperature, tf_xp)
@@ -173,102 +159,16 @@ softmax = tf_xp.softmax
 ONEDNN_SOFTMAX_MAX_RANK = tf_xp.ONEDNN_SOFTMAX_MAX_RANK
 
 
-# The most dimensions that TF's CPU kernels of SelectV2 and BroadcastTo (8)
-# and ArgMax (7) take: a family's sample adds a sample axis and its kernels an
-# axis or two to the parameters' rank.
-MAX_KERNEL_RANK = 7
+MAX_KERNEL_RANK = tf_xp.MAX_KERNEL_RANK
 
 
-def exceeds_kernel_rank(x, extra=0):
-  """Whether `x`'s rank plus `extra` axes may exceed `MAX_KERNEL_RANK`
-  (True where the rank is unknown)."""
-  return x.shape.rank is None or x.shape.rank + extra > MAX_KERNEL_RANK
+exceeds_kernel_rank = tf_xp.exceeds_kernel_rank
 
 
-def flatten_batch(tensors, event_ndims):
-  """The tensors with their batch shapes broadcast and flattened to one axis.
-
-  `tensors[i]` has `event_ndims[i]` event axes last; the axes before are its
-  batch axes, which broadcast against the others'. Returns the flat tensors
-  (`[b, *event_i]`) and the broadcast batch shape (a 1-D int32 Tensor), to
-  put a result's batch axis back with `tf.reshape`. Broadcasting and
-  flattening move no number, so what is computed on the flat tensors is what
-  the same ops give on the originals; callers flatten where the rank of
-  what they build would exceed `MAX_KERNEL_RANK`.
-  """
-  shapes = [tf.shape(t) for t in tensors]
-  batch_shapes = [shape[:tf.size(shape) - ndims]
-                  for shape, ndims in zip(shapes, event_ndims)]
-  batch_shape = functools.reduce(tf.broadcast_dynamic_shape, batch_shapes)
-  flat = []
-  static_batch = functools.reduce(
-      tf.broadcast_static_shape,
-      [t.shape[:t.shape.rank - ndims] if t.shape.rank is not None
-       else tf.TensorShape(None) for t, ndims in zip(tensors, event_ndims)])
-  for t, shape, ndims in zip(tensors, shapes, event_ndims):
-    event_shape = shape[tf.size(shape) - ndims:]
-    if not (static_batch.is_fully_defined() and t.shape.rank is not None
-            and t.shape[:t.shape.rank - ndims] == static_batch):
-      t = tf.broadcast_to(t, tf.concat([batch_shape, event_shape], 0))
-    flat.append(tf.reshape(t, tf.concat([[-1], event_shape], 0)))
-  return flat, batch_shape
+flatten_batch = tf_xp.flatten_batch
 
 
 masked_log_softmax = functools.partial(masking.masked_log_softmax, tf_xp)
-
-
-class _AppendZero(tfp.bijectors.Pad):
-  """`tfb.Pad()` with its default arguments (append one 0 to the last axis),
-  constructed without `Pad.__init__`.
-
-  TFP 0.25's `Pad.__init__` calls `np.reshape(axis, newshape=[-1])`, and numpy
-  2.4 removed the `newshape` keyword, so on numpy >= 2.4 no `Pad` (hence no
-  `SoftmaxCentered`) can be built. This sets the four attributes that
-  `Pad.__init__` sets, to the values it sets for the default arguments
-  (paddings [[0, 1]], axis [-1], mode 'CONSTANT', constant 0; event rank 1);
-  the math (forward, inverse, event shapes, zero log-det-Jacobian) is Pad's.
-  """
-
-  def __init__(self, validate_args=False, name="pad"):
-    parameters = dict(locals())
-    with tf.name_scope(name) as name:
-      self._paddings = tf.constant([[0, 1]], dtype=tf.int32, name="paddings")
-      self._axis = tf.constant([-1], dtype=tf.int32, name="axis")
-      self._mode = "CONSTANT"
-      self._constant_values = tf.constant(0., name="constant_values")
-      tfp.bijectors.AutoCompositeTensorBijector.__init__(
-          self, forward_min_event_ndims=1, inverse_min_event_ndims=1,
-          is_constant_jacobian=True, validate_args=validate_args,
-          parameters=parameters, name=name)
-
-  @classmethod
-  def _parameter_properties(cls, dtype):
-    return dict()
-
-
-class _SoftmaxCentered(tfp.bijectors.SoftmaxCentered):
-  """`tfb.SoftmaxCentered`, y = softmax([x, 0]), whose inner `Pad` is
-  `_AppendZero`: the same class, forward, inverse and log-det-Jacobian (TFP's
-  code, unchanged), buildable on every numpy that TensorFlow accepts."""
-
-  def __init__(self, validate_args=False, name="softmax_centered"):
-    parameters = dict(locals())
-    with tf.name_scope(name) as name:
-      self._pad = _AppendZero(validate_args=validate_args)
-      tfp.bijectors.AutoCompositeTensorBijector.__init__(
-          self, forward_min_event_ndims=1, validate_args=validate_args,
-          parameters=parameters, name=name)
-
-
-def simplex_bijector(validate_args=False):
-  """The default bijector from R^(K-1) onto the open simplex, shared by the
-  K-class families (their event-space bijector, and the constraint of
-  `probs` in `parameter_properties`).
-
-  It is `tfb.SoftmaxCentered` (y = softmax([x, 0])), built so that it works on
-  numpy >= 2.4, where TFP 0.25's own constructor fails (see `_AppendZero`).
-  """
-  return _SoftmaxCentered(validate_args=validate_args)
 
 
 def simplex_tolerance(dtype, num_classes):
@@ -351,15 +251,7 @@ def check_static_temperature(temperature):
   function-style estimators have no `validate_args`, and t <= 0 would give
   NaN samples silently. A Tensor whose value is known only at run time passes.
   """
-  value = tf.get_static_value(temperature)
-  if value is None:
-    return
-  value = np.asarray(value)
-  if value.dtype.kind not in "fiu":
-    return
-  if not np.all(np.isfinite(value)) or not np.all(value > 0):
-    raise ValueError(f"Argument `temperature` must be positive. Got "
-                     f"{value.tolist()!r} (it must be positive and finite).")
+  _checks.positive_values(tf.get_static_value(temperature), "temperature")
 
 
 def temperature_assertions(temperature, *, is_init):

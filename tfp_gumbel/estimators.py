@@ -68,10 +68,13 @@ _requirements.require_tensorflow("tfp_gumbel.estimators")
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfp_gumbel import _noise
+from tfp_gumbel import _checks
 from tfp_gumbel import _params
+from tfp_gumbel._backend import tensorflow as tf_xp
+from tfp_gumbel._kernels import binary
+from tfp_gumbel._kernels import categorical
+from tfp_gumbel._kernels import noise
 from tfp_gumbel import _kernels
-from tfp_gumbel._kernels import conditional_gumbel
 from tfp_gumbel._kernels import matching
 from tfp_gumbel.unbiased import disarm
 from tfp_gumbel.unbiased import rebar
@@ -135,8 +138,52 @@ def straight_through(soft_sample, binary=False):
   if binary:
     hard = tf.cast(soft_sample > 0.5, soft_sample.dtype)
   else:
-    hard = _kernels.one_hot_argmax(soft_sample)
+    hard = categorical.one_hot_argmax(tf_xp, soft_sample)
   return _replace_gradient(hard, soft_sample)
+
+
+def conditional_gumbel(logits, sample, num_samples, seed=None):
+  """Perturbed logits `logits + g`, `g ~ Gumbel(0, 1)`, given their argmax.
+
+  Draws `num_samples` vectors `z = logits + g` from the conditional law of
+  i.i.d. standard Gumbel perturbations given `argmax(z) = argmax(sample)`:
+  the maximum is `M = logsumexp(logits) + Gumbel` (the law of the max of
+  Gumbels, independent of the argmax), and every other coordinate is a
+  Gumbel with location `logits_k` truncated to lie below `M`:
+
+  ```none
+  z_D = logsumexp(logits) + g_D
+  z_k = -logaddexp(-(logits_k + g_k), -z_D),   k != D
+  ```
+
+  (the top-down construction of Maddison et al. 2014, as used by Paulus et
+  al. 2021). It is computed in log space, so it is finite for any finite
+  logits; an impossible class (logit -inf) gets exactly -inf.
+
+  Args:
+    logits: float Tensor `[..., K]`.
+    sample: one-hot Tensor `[..., K]` (broadcasting with `logits`), the
+      argmax to condition on.
+    num_samples: Python int, the number of conditional draws.
+    seed: TFP seed.
+
+  Returns:
+    Tensor `[num_samples, ..., K]` of perturbed logits whose argmax is the
+    one of `sample`.
+
+  #### Example
+
+  ```python
+  logits = tf.constant([[0., 1., -float("inf")]])
+  z = tfg.estimators.conditional_gumbel(logits, [[0., 1., 0.]], 5, seed=(1, 2))
+  tf.argmax(z, axis=-1)   # all 1; z[..., 2] is -inf
+  ```
+  """
+  logits = tf.convert_to_tensor(logits, dtype_hint=tf.float32, name="logits")
+  # Any dtype that casts to bool: a float, int or bool one-hot.
+  sample = tf.convert_to_tensor(sample, dtype_hint=logits.dtype, name="sample")
+  return categorical.conditional_gumbel(tf_xp, logits, sample, num_samples,
+                                        seed)
 
 
 def _prepare(logits, temperature, categorical):
@@ -166,7 +213,8 @@ def _noise_shape(logits, temperature):
 def _gumbel_perturbed(logits, temperature, seed):
   """`logits` broadcast against the temperature, and `logits + g`, g Gumbel."""
   logits = tf.broadcast_to(logits, _noise_shape(logits, temperature))
-  return logits, logits + _noise.gumbel(tf.shape(logits), seed, logits.dtype)
+  return logits, logits + noise.gumbel(tf_xp, tf.shape(logits), seed,
+                                      logits.dtype)
 
 
 def gumbel_softmax_st(logits, temperature, seed=None):
@@ -202,8 +250,8 @@ def gumbel_softmax_st(logits, temperature, seed=None):
   # would break ties towards the first class. An impossible class has a
   # perturbed logit of -inf and is never the argmax.
   return _replace_gradient(
-      _kernels.one_hot_argmax(perturbed),
-      _kernels.tempered_softmax(perturbed, temperature,
+      categorical.one_hot_argmax(tf_xp, perturbed),
+      categorical.tempered_softmax(tf_xp, perturbed, temperature,
                                 _params.possible(logits)), dtype)
 
 
@@ -233,20 +281,16 @@ def gumbel_sigmoid_st(logits, temperature, seed=None):
   ```
   """
   logits, temperature, dtype = _prepare(logits, temperature, categorical=False)
-  perturbed = logits + _noise.logistic(
-      _noise_shape(logits, temperature), seed, logits.dtype)
+  perturbed = logits + noise.logistic(
+      tf_xp, _noise_shape(logits, temperature), seed, logits.dtype)
   # Thresholding the perturbed logits, not sigmoid(.) at 1/2, for the same
   # reason as in `gumbel_softmax_st`: sigmoid rounds to 1/2 near 0.
   hard = tf.cast(perturbed > 0., logits.dtype)
   # Logits of +-inf (probability 1 or 0) are deterministic: the surrogate is
-  # the hard value itself, with a gradient of 0. The infinite values are
-  # replaced by 0 before the division by t, whose gradient would otherwise be
-  # sigmoid'(inf) * inf = 0 * inf = NaN.
-  infinite = tf.math.is_inf(perturbed)
-  soft = tf.math.sigmoid(_params.divide_by_temperature(
-      tf.where(infinite, tf.zeros([], perturbed.dtype), perturbed),
-      temperature))
-  return _replace_gradient(hard, tf.where(infinite, hard, soft), dtype)
+  # the hard value itself, with a gradient of 0.
+  soft = tf.math.sigmoid(binary.relaxed_log_odds(
+      tf_xp, perturbed, temperature, tf.math.is_inf(perturbed)))
+  return _replace_gradient(hard, soft, dtype)
 
 
 def gumbel_rao(logits, temperature, num_samples=10, seed=None):
@@ -286,22 +330,21 @@ def gumbel_rao(logits, temperature, num_samples=10, seed=None):
   tape.gradient(loss, logits)   # exactly 0 for the forbidden class
   ```
   """
-  if not isinstance(num_samples, int) or num_samples < 1:
-    raise ValueError(
-        f"`num_samples` must be a positive integer, got {num_samples!r}.")
+  _checks.integer(num_samples, "num_samples")
   logits, temperature, dtype = _prepare(logits, temperature, categorical=True)
   hard_seed, conditional_seed = tfp.random.split_seed(seed, n=2)
   logits, perturbed = _gumbel_perturbed(logits, temperature, hard_seed)
-  hard = _kernels.one_hot_argmax(perturbed)
+  hard = categorical.one_hot_argmax(tf_xp, perturbed)
   possible = _params.possible(logits)
   # The noise of an impossible class would be -inf - (-inf) = NaN; it is
   # never read (`_kernels.tempered_softmax` masks the class), 0 keeps it finite.
   noise = tf.stop_gradient(tf.where(
       possible,
-      conditional_gumbel(logits, hard, num_samples, conditional_seed) - logits,
+      categorical.conditional_gumbel(tf_xp, logits, hard, num_samples,
+                                     conditional_seed) - logits,
       tf.zeros([], logits.dtype)))
   surrogate = tf.reduce_mean(
-      _kernels.tempered_softmax(logits + noise, temperature, possible), axis=0)
+      categorical.tempered_softmax(tf_xp, logits + noise, temperature, possible), axis=0)
   return _replace_gradient(hard, surrogate, dtype)
 
 
@@ -348,7 +391,7 @@ def reinmax(logits, temperature, seed=None):
   """
   logits, temperature, dtype = _prepare(logits, temperature, categorical=True)
   logits, perturbed = _gumbel_perturbed(logits, temperature, seed)
-  hard = _kernels.one_hot_argmax(perturbed)
+  hard = categorical.one_hot_argmax(tf_xp, perturbed)
   # log pi1 in log space: log((D + s) / 2) is log(s / 2) off the sample and
   # log((1 + s_D) / 2) = softplus(log s_D) - log 2 on it, so it is finite
   # even where softmax(logits / t) underflows.
@@ -492,7 +535,7 @@ def gumbel_sinkhorn_st(logits, temperature, seed=None, num_iters=None,
   temperature = temperature[..., tf.newaxis]
   _, perturbed = _gumbel_perturbed(logits, temperature, seed)
   soft = tf.exp(_kernels.log_sinkhorn(
-      _kernels.tempered(perturbed, temperature, _params.possible(logits)),
+      categorical.tempered(tf_xp, perturbed, temperature, _params.possible(logits)),
       *options))
   return _replace_gradient(matching(perturbed), soft, dtype)
 

@@ -84,9 +84,12 @@ _requirements.require_tensorflow("tfp_gumbel.estimators")
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfp_gumbel import _kernels
-from tfp_gumbel import _noise
+from tfp_gumbel import _checks
 from tfp_gumbel import _params
+from tfp_gumbel._backend import tensorflow as tf_xp
+from tfp_gumbel._kernels import binary as binary_kernels
+from tfp_gumbel._kernels import categorical
+from tfp_gumbel._kernels import noise
 
 __all__ = ["disarm", "rebar", "relax", "score_function"]
 
@@ -128,14 +131,14 @@ class _Variables:
 
   def noise(self, shape, seed):
     """Gumbel noise (categorical) or logistic noise (binary)."""
-    sampler = _noise.logistic if self.binary else _noise.gumbel
-    return sampler(shape, seed, self.compute_dtype)
+    sampler = noise.logistic if self.binary else noise.gumbel
+    return sampler(tf_xp, shape, seed, self.compute_dtype)
 
   def hard(self, z):
     """The sample whose perturbed logits are `z`: argmax, or sign."""
     if self.binary:
       return tf.where(self.finite, tf.cast(z > 0., z.dtype), self.certain)
-    return _kernels.one_hot_argmax(z)
+    return categorical.one_hot_argmax(tf_xp, z)
 
   def score(self, b):
     """`grad log p(b)` with respect to the logits; 0 where not `finite`."""
@@ -175,12 +178,6 @@ class _Variables:
     zero = given - tf.stop_gradient(given)
     term = tf.reduce_sum(tf.cast(estimate, given.dtype) * zero, axis=-1)
     return value + tf.cast(term, value.dtype)
-
-
-def _check_num_samples(num_samples, minimum, why=""):
-  if not isinstance(num_samples, int) or num_samples < minimum:
-    raise ValueError(f"`num_samples` must be an integer >= {minimum}{why}, got "
-                     f"{num_samples!r}.")
 
 
 def score_function(f, logits, num_samples=1, baseline=None, seed=None,
@@ -227,8 +224,8 @@ def score_function(f, logits, num_samples=1, baseline=None, seed=None,
   if leave_one_out and baseline != "leave_one_out":
     raise ValueError("`baseline` must be None, a Tensor or 'leave_one_out', "
                      f"got {baseline!r}.")
-  _check_num_samples(num_samples, 2 if leave_one_out else 1,
-                     " for baseline='leave_one_out'" if leave_one_out else "")
+  _checks.integer(num_samples, "num_samples", 2 if leave_one_out else 1,
+                  " for baseline='leave_one_out'" if leave_one_out else "")
   v = _Variables(logits, binary)
   noise = v.noise(tf.concat([[num_samples], v.shape()], axis=0), seed)
   values, scores = [], []
@@ -280,7 +277,7 @@ def _conditional_perturbation(v, b, seed):
   perturbation given its sign.
   """
   if not v.binary:
-    return _kernels.conditional_gumbel(v.logits, b, 1, seed)[0]
+    return categorical.conditional_gumbel(tf_xp, v.logits, b, 1, seed)[0]
   # Where `b` was fixed by an infinite logit, any sign will do: the
   # coordinate carries no gradient.
   sign = tf.where(v.finite, b, tf.zeros([], b.dtype))
@@ -291,8 +288,8 @@ def _conditional_perturbation(v, b, seed):
   # CPU kernels; flat, none in 60.
   logits = tf.reshape(v.logits, [-1])
   sign = tf.reshape(sign, [-1])
-  z = _kernels.conditional_gumbel(
-      tf.stack([tf.zeros_like(logits), logits], axis=-1),
+  z = categorical.conditional_gumbel(
+      tf_xp, tf.stack([tf.zeros_like(logits), logits], axis=-1),
       tf.stack([1. - sign, sign], axis=-1), 1, seed)[0]
   return tf.reshape(z[:, 1] - z[:, 0], tf.shape(v.logits))
 
@@ -356,13 +353,12 @@ def rebar(f, logits, temperature, eta=1.0, seed=None, binary=False):
 
   def concrete(z, v):
     if v.binary:
-      relaxed = tf.where(
-          v.finite,
-          tf.math.sigmoid(_params.divide_by_temperature(
-              tf.where(v.finite, z, tf.zeros([], z.dtype)), temperature)),
-          v.certain)
+      # At an infinite log-odds the point is +-inf and the relaxation is the
+      # certain 0 or 1, with zero gradient.
+      relaxed = tf.math.sigmoid(binary_kernels.relaxed_log_odds(
+          tf_xp, _user_point(z, v), temperature, ~v.finite))
     else:
-      relaxed = _kernels.tempered_softmax(z, temperature, v.finite)
+      relaxed = categorical.tempered_softmax(tf_xp, z, temperature, v.finite)
     return eta * tf.cast(v.call(f, relaxed), v.compute_dtype)
 
   value, estimate = _control_variate_estimate(f, v, concrete, seed)

@@ -11,6 +11,9 @@ few things `keras.ops` lacks, named for what they do:
 | `constant(value, dtype)` | a scalar of `dtype` (Python numbers do not carry one) |
 | `finfo(dtype)` | `eps` and `tiny` of a float dtype, bfloat16 included |
 | `static_value(x)` | `x`'s value as numpy when it is known without running anything (an eager Tensor, a constant), else None: a kernel may skip work that the value shows to be a no-op, never compute something else |
+| `concat_shapes(*parts)` | one shape from lists and shape Tensors |
+| `sample_shape(n, *arrays)` | `[n]` + the arrays' broadcast shape |
+| `flatten_batch(arrays, event_ndims)` | the arrays broadcast and flattened to one batch axis, and that batch shape |
 | `last_dim(x)` | the size of the last axis: a Python int where static |
 | `softmax(x, log=False)` | over the last axis, at any rank |
 | `while_loop(cond, body, loop_vars, maximum_iterations)` | a loop whose count is known only at run time |
@@ -21,4 +24,6 @@ few things `keras.ops` lacks, named for what they do:
 
 `tensorflow.py` is the namespace of the TFP families and the estimators; the
 TF-eager speed tricks (raw ops, skipped masks) live there, not in the math.
+`keras_ops.py` is `keras.ops` itself, plus those names, for any Keras 3
+backend.
 """

@@ -8,6 +8,8 @@ formula (raw ops, one compiled call for a loop of small ops) is decided
 here, so the kernels state each formula once.
 """
 
+import functools
+
 import ml_dtypes
 import numpy as np
 import tensorflow as tf
@@ -36,6 +38,7 @@ less = tf.math.less
 lgamma = tf.math.lgamma
 log = tf.math.log
 log1p = tf.math.log1p
+log_sigmoid = tf.math.log_sigmoid
 logical_and = tf.math.logical_and
 logical_not = tf.math.logical_not
 logical_or = tf.math.logical_or
@@ -124,6 +127,66 @@ def softmax(x, log=False):
   shape = tf.shape(x)
   return tf.reshape(op(tf.reshape(x, [-1, shape[-1]])), shape)
 
+
+
+def concat_shapes(*shapes):
+  """One shape from parts that are lists, tuples or 1-D int Tensors."""
+  return tf.concat(shapes, axis=0)
+
+
+# The most dimensions that TF's CPU kernels of SelectV2 and BroadcastTo (8)
+# and ArgMax (7) take: a family's sample adds a sample axis and its kernels an
+# axis or two to the parameters' rank.
+MAX_KERNEL_RANK = 7
+
+
+def exceeds_kernel_rank(x, extra=0):
+  """Whether `x`'s rank plus `extra` axes may exceed `MAX_KERNEL_RANK`
+  (True where the rank is unknown)."""
+  return x.shape.rank is None or x.shape.rank + extra > MAX_KERNEL_RANK
+
+
+def sample_shape(n, *arrays):
+  """`[n] + the broadcast shape of arrays`: a Python list when all are
+  static (eagerly, the concat of shape Tensors it replaces costs a good part
+  of a small sampling call)."""
+  static = functools.reduce(tf.broadcast_static_shape,
+                            [a.shape for a in arrays])
+  n_static = tf.get_static_value(n)
+  if static.is_fully_defined() and n_static is not None:
+    return [int(n_static)] + static.as_list()
+  dynamic = functools.reduce(tf.broadcast_dynamic_shape,
+                             [tf.shape(a) for a in arrays])
+  return tf.concat([[n], dynamic], axis=0)
+
+
+def flatten_batch(tensors, event_ndims):
+  """The tensors with their batch shapes broadcast and flattened to one axis.
+
+  `tensors[i]` has `event_ndims[i]` event axes last; the axes before are its
+  batch axes, which broadcast against the others'. Returns the flat tensors
+  (`[b, *event_i]`) and the broadcast batch shape (a 1-D int32 Tensor), to
+  put a result's batch axis back with a reshape. Broadcasting and flattening
+  move no number, so what is computed on the flat tensors is what the same
+  ops give on the originals; callers flatten where the rank of what they
+  build would exceed `MAX_KERNEL_RANK`.
+  """
+  shapes = [tf.shape(t) for t in tensors]
+  batch_shapes = [shape[:tf.size(shape) - ndims]
+                  for shape, ndims in zip(shapes, event_ndims)]
+  batch_shape = functools.reduce(tf.broadcast_dynamic_shape, batch_shapes)
+  flat = []
+  static_batch = functools.reduce(
+      tf.broadcast_static_shape,
+      [t.shape[:t.shape.rank - ndims] if t.shape.rank is not None
+       else tf.TensorShape(None) for t, ndims in zip(tensors, event_ndims)])
+  for t, shape, ndims in zip(tensors, shapes, event_ndims):
+    event_shape = shape[tf.size(shape) - ndims:]
+    if not (static_batch.is_fully_defined() and t.shape.rank is not None
+            and t.shape[:t.shape.rank - ndims] == static_batch):
+      t = tf.broadcast_to(t, tf.concat([batch_shape, event_shape], 0))
+    flat.append(tf.reshape(t, tf.concat([[-1], event_shape], 0)))
+  return flat, batch_shape
 
 def while_loop(cond, body, loop_vars, maximum_iterations=None):
   return tf.while_loop(cond, body, loop_vars,

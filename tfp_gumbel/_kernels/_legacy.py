@@ -25,8 +25,6 @@ zero in the output with exactly zero gradient.
 ARCHITECTURE.md places this module among the others.
 """
 
-import math
-
 import numpy as np
 import tensorflow as tf
 
@@ -37,134 +35,13 @@ __all__ = [
     "check_k",
     "check_num_iters",
     "check_sinkhorn_options",
-    "conditional_gumbel",
-    "gumbel_softmax_sample",
-    "log_simplex_log_prob",
     "log_sinkhorn",
     "matching",
     "neural_sort",
-    "one_hot_argmax",
     "relaxed_top_k",
     "solve_sinkhorn",
-    "tempered",
-    "tempered_softmax",
     "top_k_mask",
 ]
-
-
-def tempered(x, temperature, possible=None):
-  """`x / t` where `possible`, exactly -inf elsewhere, with a zero gradient
-  there for `x` and `t`.
-
-  `x` is typically `logits + g` with `g` Gumbel noise. Where `possible` is
-  False `x` is not read (it may be -inf or NaN there, as `-inf - (-inf)` is):
-  it is replaced by 0 before the division and the scaled score by -inf
-  after it (without the inner `where`, d/dt would be `-inf * 0 = NaN`).
-  `possible=None` means every entry is possible (no masking ops: eagerly
-  they would cost more than the rest of a small sample).
-  """
-  if possible is None:
-    return _params.divide_by_temperature(x, temperature)
-  x = tf.where(possible, x, tf.zeros([], x.dtype))
-  return (_params.divide_by_temperature(x, temperature)
-          + _params.impossible_bias(possible, x.dtype))
-
-
-def tempered_softmax(x, temperature, possible=None, log=False):
-  """`softmax(x / t)` (or its log) over the `possible` classes, exactly 0
-  (-inf) elsewhere, with a zero gradient there (`tempered`)."""
-  scores = tempered(x, temperature, possible)
-  return _params.softmax(scores, log=log)
-
-
-def gumbel_softmax_sample(logits, temperature, n, seed, log=False):
-  """`n` draws of `softmax((logits + g) / t)` (or their log), g Gumbel.
-
-  `temperature` broadcasts against `logits` (the class axis included). The
-  impossible classes (logit -inf) are exactly 0 (-inf) with zero gradient
-  (`tempered_softmax`).
-  """
-  u = _noise.uniform_open(_params.sample_shape(n, logits, temperature), seed,
-                         logits.dtype)
-  # logits + g with g = -log(-log u) (`_noise.gumbel`), written as one
-  # subtraction: the same numbers (negation is exact), one eager op fewer.
-  perturbed = logits - tf.math.log(-tf.math.log(u))
-  return tempered_softmax(perturbed, temperature,
-                          _params.possible_or_none(logits), log=log)
-
-
-def one_hot_argmax(x):
-  """`one_hot(argmax(x))` in the dtype of `x` (ties: the first maximum)."""
-  return tf.one_hot(tf.argmax(x, axis=-1), tf.shape(x)[-1], dtype=x.dtype)
-
-
-def conditional_gumbel(logits, sample, num_samples, seed=None):
-  """Perturbed logits `logits + g`, `g ~ Gumbel(0, 1)`, given their argmax.
-
-  Draws `num_samples` vectors `z = logits + g` from the conditional law of
-  i.i.d. standard Gumbel perturbations given `argmax(z) = argmax(sample)`:
-  the maximum is `M = logsumexp(logits) + Gumbel` (the law of the max of
-  Gumbels, independent of the argmax), and every other coordinate is a
-  Gumbel with location `logits_k` truncated to lie below `M`:
-
-  ```none
-  z_D = logsumexp(logits) + g_D
-  z_k = -logaddexp(-(logits_k + g_k), -z_D),   k != D
-  ```
-
-  (the top-down construction of Maddison et al. 2014, as used by Paulus et
-  al. 2021). It is computed in log space, so it is finite for any finite
-  logits; an impossible class (logit -inf) gets exactly -inf.
-
-  Args:
-    logits: float Tensor `[..., K]`.
-    sample: one-hot Tensor `[..., K]` (broadcasting with `logits`), the
-      argmax to condition on.
-    num_samples: Python int, the number of conditional draws.
-    seed: TFP seed.
-
-  Returns:
-    Tensor `[num_samples, ..., K]` of perturbed logits whose argmax is the
-    one of `sample`.
-
-  #### Example
-
-  ```python
-  logits = tf.constant([[0., 1., -float("inf")]])
-  z = tfg.estimators.conditional_gumbel(logits, [[0., 1., 0.]], 5, seed=(1, 2))
-  tf.argmax(z, axis=-1)   # all 1; z[..., 2] is -inf
-  ```
-  """
-  # Any dtype that casts to bool (a float, int or bool one-hot), as before.
-  sample = tf.convert_to_tensor(sample, dtype_hint=logits.dtype)
-  # One batch axis: the logsumexp of pairs below stacks an axis on
-  # [num_samples, ..., K], and TF's CPU SelectV2 takes at most 8 dimensions.
-  # The noise is drawn for the flat shape, the same numbers (Philox fills a
-  # shape in row-major order), and the draws are put back in the batch's shape.
-  (logits, sample), batch_shape = _params.flatten_batch([logits, sample],
-                                                        [1, 1])
-  batch_shape = tf.concat([batch_shape, tf.shape(logits)[-1:]], axis=0)
-  g = _noise.gumbel(tf.concat([[num_samples], tf.shape(logits)], axis=0),
-                    seed, logits.dtype)
-  return tf.reshape(_conditional_gumbel(logits, sample, g),
-                    tf.concat([[num_samples], batch_shape], axis=0))
-
-
-def _conditional_gumbel(logits, sample, g):
-  """`conditional_gumbel` for `logits` and `sample` `[B, K]`, noise `g`."""
-  is_top = tf.cast(sample, tf.bool)
-  top = (tf.reduce_logsumexp(logits, axis=-1, keepdims=True)
-         + tf.reduce_sum(tf.where(is_top, g, 0.), axis=-1, keepdims=True))
-  # An impossible class stays at -inf; its logit is replaced by 0 inside the
-  # logsumexp, whose gradient at an infinite argument is NaN.
-  possible = _params.possible(logits)
-  finite_logits = tf.where(possible, logits, tf.zeros([], logits.dtype))
-  below = -tf.reduce_logsumexp(
-      tf.stack([-(finite_logits + g), -tf.broadcast_to(top, tf.shape(g))],
-               axis=-1),
-      axis=-1)
-  below = tf.where(possible, below, tf.constant(-float("inf"), logits.dtype))
-  return tf.where(is_top, top, below)
 
 
 # Subsets (Xie & Ermon 2019).
@@ -773,87 +650,3 @@ def _masked_neural_sort(s, temperature, possible):
       tf.math.equal(ranks[..., :, None], absent_rank[..., None, :])
       & ~possible[..., None, :], dtype)
   return tf.where(in_relaxed_rank[..., :, None], soft, hard)
-
-
-# The one hand-written density: the ExpConcrete (Maddison et al. 2017).
-
-def log_simplex_log_prob(y, logits, temperature, possible=None, floor=None):
-  """Log-density of the ExpRelaxed Gumbel-Softmax at the log-simplex point `y`.
-
-  ```none
-  log p(y) = lgamma(K) + (K - 1) log t + sum_k log_softmax(logits - t y)_k
-  ```
-
-  (`sum_k z_k - K logsumexp(z) = sum_k log_softmax(z)_k`: one stable op,
-  independent of the normalization of `logits` and of a shift of `y`). With
-  impossible classes (`possible` False there), the density of the K'-class
-  family at the possible coordinates; see `tfg.ExpRelaxedGumbelSoftmax`.
-  `floor` (or None) is the value at which a -inf coordinate of a *possible*
-  class is read (a float16 sample that overflowed in the rounding).
-
-  Args:
-    y: float Tensor `[..., K]`.
-    logits: float Tensor `[..., K]`, -inf at the impossible classes.
-    temperature: float Tensor broadcasting with `logits[..., 0]`.
-    possible: bool mask like `logits`, or None when every class is possible.
-    floor: Python float or None.
-
-  Returns:
-    Tensor of the batch shape: -inf off the support, never NaN (except for a
-    batch member with no possible class: TFP's `allow_nan_stats`).
-  """
-  if possible is not None:
-    return _masked_log_simplex_log_prob(y, logits, temperature, possible,
-                                        floor)
-  if floor is not None:
-    y = tf.maximum(y, tf.constant(floor, y.dtype))
-  # A log-coordinate of -inf on a possible class (a sample of a distribution
-  # that forbids it) is off the support: -inf, read at 0 so that no
-  # `0 * inf` or `inf - inf` reaches the value or the gradient.
-  off_support = tf.math.equal(y, tf.constant(-np.inf, y.dtype))
-  y = tf.where(off_support, tf.zeros([], y.dtype), y)
-  # K as a Python number when static: eagerly, slicing a shape tensor (and
-  # `t[..., None]`) cost more than the rest of a small log_prob.
-  num_classes = logits.shape[-1]
-  if num_classes is None:
-    num_classes = tf.cast(tf.shape(logits)[-1], logits.dtype)
-    log_normalizer = tf.math.lgamma(num_classes)
-  else:
-    log_normalizer = math.lgamma(num_classes)
-  z = logits - tf.expand_dims(temperature, -1) * y
-  log_prob = (log_normalizer
-              + (num_classes - 1.) * tf.math.log(temperature)
-              + tf.reduce_sum(_params.softmax(z, log=True), axis=-1))
-  return tf.where(tf.reduce_any(off_support, axis=-1),
-                  tf.constant(-np.inf, log_prob.dtype), log_prob)
-
-
-def _masked_log_simplex_log_prob(y, logits, temperature, possible, floor):
-  """The density of the K'-class family at the possible coordinates of `y`.
-
-  K' (the number of possible classes) may differ between batch members. A
-  point with mass on an impossible class (`y_k > -inf` there) is outside
-  the support: -inf. For K' = 1 the law is a point mass and the value is
-  0. Impossible coordinates are replaced by 0 before any arithmetic, so
-  neither `-inf - t * (-inf)` nor `0 * inf` reaches the value or the
-  gradient.
-  """
-  dtype = logits.dtype
-  zero = tf.zeros([], dtype)
-  neg_inf = tf.constant(-np.inf, dtype)
-  num_possible = tf.reduce_sum(tf.cast(possible, dtype), axis=-1)
-  y_possible = y if floor is None else tf.maximum(y, tf.constant(floor, dtype))
-  # On the face of the possible classes: finite on them, -inf elsewhere.
-  finite = possible & tf.math.greater(y_possible, neg_inf)
-  on_face = tf.reduce_all(
-      tf.where(possible, finite, tf.math.equal(y, neg_inf)), axis=-1)
-  z = (tf.where(possible, logits, zero)
-       - tf.expand_dims(temperature, -1) * tf.where(finite, y_possible, zero)
-       + _params.impossible_bias(possible, dtype))
-  log_prob = (tf.math.lgamma(num_possible)
-              + (num_possible - 1.) * tf.math.log(temperature)
-              + tf.reduce_sum(
-                  tf.where(possible, _params.softmax(z, log=True), zero), axis=-1))
-  log_prob = tf.where(on_face, log_prob, neg_inf)
-  # No possible class: no distribution (TFP's allow_nan_stats: NaN).
-  return tf.where(num_possible > 0., log_prob, tf.constant(np.nan, dtype))

@@ -32,6 +32,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfp_gumbel import _params
+from tfp_gumbel.distributions import _simplex_bijector
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
@@ -100,7 +101,8 @@ class Relaxation(tfd.AutoCompositeTensorDistribution):
       properties["probs"] = tfp.util.ParameterProperties(
           event_ndims=ndims,
           default_constraining_bijector_fn=(
-              _params.simplex_bijector if ndims == 1 else tfb.Sigmoid),
+              _simplex_bijector.simplex_bijector if ndims == 1
+              else tfb.Sigmoid),
           is_preferred=False)
     return properties
 

@@ -3,9 +3,11 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfp_gumbel import _kernels
 from tfp_gumbel import _params
 from tfp_gumbel.distributions import _base
+from tfp_gumbel.distributions import _simplex_bijector
+from tfp_gumbel._backend import tensorflow as tf_xp
+from tfp_gumbel._kernels import categorical
 
 tfb = tfp.bijectors
 
@@ -127,8 +129,8 @@ class ExpRelaxedGumbelSoftmax(_base.LogitsOrProbs):
     return cls._event_parameter_properties(dtype)
 
   def _sample_computed(self, n, seed):
-    return _kernels.gumbel_softmax_sample(
-        self._computed_logits(), self._computed_temperature(), n, seed,
+    return categorical.gumbel_softmax_sample(
+        tf_xp, self._computed_logits(), self._computed_temperature(), n, seed,
         log=True)
 
   def _log_prob_computed(self, y):
@@ -142,14 +144,14 @@ class ExpRelaxedGumbelSoftmax(_base.LogitsOrProbs):
     if self._compute_dtype != self.dtype:
       floor = float(_params.finfo(self.dtype).min)
     logits = self._computed_logits()
-    return _kernels.log_simplex_log_prob(
-        y, logits, self._computed_batch_temperature(),
+    return categorical.log_simplex_log_prob(
+        tf_xp, y, logits, self._computed_batch_temperature(),
         _params.possible_or_none(logits), floor=floor)
 
   def _default_event_space_bijector(self):
     # R^(K-1) -> open simplex -> log-simplex.
-    return tfb.Chain([tfb.Log(validate_args=self.validate_args),
-                      _params.simplex_bijector(self.validate_args)],
+    simplex = _simplex_bijector.simplex_bijector(self.validate_args)
+    return tfb.Chain([tfb.Log(validate_args=self.validate_args), simplex],
                      validate_args=self.validate_args)
 
   def _sample_control_dependencies(self, y):

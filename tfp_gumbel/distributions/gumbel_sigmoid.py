@@ -1,11 +1,13 @@
 """The Gumbel-Sigmoid (binary Concrete) distribution on the unit interval."""
 
-import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfp_gumbel import _noise
 from tfp_gumbel import _params
+from tfp_gumbel._backend import tensorflow as tf_xp
+from tfp_gumbel._kernels import binary
+from tfp_gumbel._kernels import masking
+from tfp_gumbel._kernels import noise
 from tfp_gumbel.distributions import _base
 from tfp_gumbel.distributions import _pushforward
 
@@ -14,122 +16,14 @@ tfb = tfp.bijectors
 __all__ = ["GumbelSigmoid", "LogitGumbelSigmoid"]
 
 
-def _degenerate_or_none(logits):
-  """Mask of the batch members with probs 0 or 1 (log-odds -inf or +inf), or
-  None when there is known to be none (eagerly, or for constant logits)."""
-  value = tf.get_static_value(logits)  # numpy, without an op, if eager
-  if value is not None and not np.isinf(value).any():
-    return None
-  return tf.math.is_inf(logits)
-
-
-def _logit(x):
-  """log(x) - log1p(-x), -inf at 0 and +inf at 1 with a zero gradient there
-  (the derivative of the logs is infinite at 0 and 1, and would meet a zero
-  upstream gradient: NaN)."""
-  interior = (x > 0.) & (x < 1.)
-  safe = tf.where(interior, x, tf.constant(0.5, x.dtype))
-  inf = tf.constant(np.inf, x.dtype)
-  return tf.where(interior, tf.math.log(safe) - tf.math.log1p(-safe),
-                  tf.where(x <= 0., -inf, inf))
-
-
-def log_sigmoid_pair(x):
-  """`log sigmoid(x) + log sigmoid(-x)`, i.e. `-softplus(x) - softplus(-x)`.
-
-  Written as `x - 2 softplus(x)` (softplus(x) - softplus(-x) = x): one
-  softplus instead of two, and three elementwise ops instead of four. Nothing
-  overflows, and nothing cancels beyond a few ulps of the result: for large
-  positive x the result is ~ -x and 2 softplus(x) ~ 2x, for large negative x
-  softplus(x) ~ exp(x) is negligible. Its gradient, `1 - 2 sigmoid(x)`, is
-  finite everywhere and 0 at x = 0.
-  """
-  return x - 2. * tf.math.softplus(x)
-
-
 def _logistic_sample(temperature, logits, n, seed):
-  """`(logits + l) / t`, l standard Logistic; the atom `logits` itself for
-  probs 0 or 1, without `(+-inf + l) / t`, whose gradient with respect to t
-  is `inf * 0 = NaN`."""
-  dtype = logits.dtype
-  degenerate = _degenerate_or_none(logits)
-  noise = _noise.logistic(
-      _params.sample_shape(n, logits, temperature), seed, dtype)
-  if degenerate is None:
-    return _params.divide_by_temperature(logits + noise, temperature)
-  finite_logits = tf.where(degenerate, tf.zeros([], dtype), logits)
-  return tf.where(
-      degenerate, logits,
-      _params.divide_by_temperature(finite_logits + noise, temperature))
-
-
-def _centered(temperature, logits, y):
-  """u = t y - logits, the standard Logistic variable behind `y`, and the
-  mask of the degenerate (probs 0 or 1) batch members, None if there is
-  known to be none and `y` is known to be finite (the fast path).
-
-  Otherwise u is computed without `t * inf - inf` or `inf * 0` in its value
-  or gradient: it is +-inf where `y` is, and whatever finite value at a
-  degenerate batch member (the callers replace it there).
-  """
-  dtype = logits.dtype
-  degenerate = _degenerate_or_none(logits)
-  y_value = tf.get_static_value(y)
-  if (degenerate is None and y_value is not None
-      and np.isfinite(y_value).all()):
-    return temperature * y - logits, None
-  if degenerate is None:
-    degenerate = tf.zeros_like(logits, tf.bool)
-  zero = tf.zeros([], dtype)
-  finite = tf.math.is_finite(y)
-  u = (temperature * tf.where(finite, y, zero)
-       - tf.where(degenerate, zero, logits))
-  return tf.where(finite, u, y), degenerate
-
-
-def _at_atom(value, y, logits, degenerate, relation, if_true, if_false):
-  """`value`, except for a degenerate batch member (all its mass at the
-  atom `logits`, -inf or +inf): `if_true` where `relation(y, atom)`,
-  `if_false` elsewhere."""
-  if degenerate is None:
-    return value
-  return tf.where(
-      degenerate,
-      tf.where(relation(y, logits), tf.constant(if_true, value.dtype),
-               tf.constant(if_false, value.dtype)),
-      value)
-
-
-def _logistic_log_prob(temperature, logits, y):
-  """log t + log_sigmoid_pair(t y - logits); at a degenerate batch member
-  the density with respect to Lebesgue measure (TFP's) is a Dirac delta:
-  +inf at the atom, -inf elsewhere."""
-  u, degenerate = _centered(temperature, logits, y)
-  value = tf.math.log(temperature) + log_sigmoid_pair(u)
-  if degenerate is not None:
-    # No density at y = +-inf (the pair is inf - inf = NaN at u = +inf).
-    value = tf.where(tf.math.is_inf(u), tf.constant(-np.inf, u.dtype), value)
-  return _at_atom(value, y, logits, degenerate, tf.math.equal, np.inf,
-                  -np.inf)
-
-
-# The distribution functions of the log-odds y, by name: the function of
-# u = t y - logits, and its values at a degenerate member's atom (where
-# relation(y, atom) holds, and elsewhere).
-_DISTRIBUTION_FUNCTIONS = {
-    "cdf": (tf.math.sigmoid, tf.math.greater_equal, 1., 0.),
-    "log_cdf": (tf.math.log_sigmoid, tf.math.greater_equal, 0., -np.inf),
-    "survival_function": (lambda u: tf.math.sigmoid(-u), tf.math.less, 1.,
-                          0.),
-    "log_survival_function": (lambda u: tf.math.log_sigmoid(-u),
-                              tf.math.less, 0., -np.inf),
-}
-
-
-def _logistic_distribution_function(kind, temperature, logits, y):
-  fn, relation, if_true, if_false = _DISTRIBUTION_FUNCTIONS[kind]
-  u, degenerate = _centered(temperature, logits, y)
-  return _at_atom(fn(u), y, logits, degenerate, relation, if_true, if_false)
+  """`n` log-odds `(logits + l) / t`, l standard Logistic (the atom at
+  log-odds +-inf)."""
+  perturbed = logits + noise.logistic(
+      tf_xp, tf_xp.sample_shape(n, logits, temperature), seed, logits.dtype)
+  return binary.relaxed_log_odds(
+      tf_xp, perturbed, temperature,
+      binary.degenerate_or_none(tf_xp, logits))
 
 
 class _DistributionFunctions:
@@ -167,7 +61,7 @@ class _Sigmoid(tfb.Sigmoid):
     return tf.math.sigmoid(x)
 
   def _forward_log_det_jacobian(self, x):
-    return log_sigmoid_pair(x)
+    return binary.log_sigmoid_pair(tf_xp, x)
 
 
 class LogitGumbelSigmoid(_DistributionFunctions, _base.LogitsOrProbs):
@@ -236,12 +130,12 @@ class LogitGumbelSigmoid(_DistributionFunctions, _base.LogitsOrProbs):
                             self._computed_logits(), n, seed)
 
   def _log_prob_computed(self, y):
-    return _logistic_log_prob(self._computed_temperature(),
-                              self._computed_logits(), y)
+    return binary.log_prob(tf_xp, self._computed_temperature(),
+                           self._computed_logits(), y)
 
   def _distribution_function(self, kind, y):
-    return self._rounded(_logistic_distribution_function(
-        kind, self._computed_temperature(), self._computed_logits(),
+    return self._rounded(binary.distribution_function(
+        tf_xp, kind, self._computed_temperature(), self._computed_logits(),
         self._computed(y)))
 
   def _default_event_space_bijector(self):
@@ -360,8 +254,8 @@ class GumbelSigmoid(_DistributionFunctions, _pushforward.Pushforward):
                             self._computed_logits(), n, seed)
 
   def _base_log_prob(self, y):
-    return _logistic_log_prob(self._computed_temperature(),
-                              self._computed_logits(), y)
+    return binary.log_prob(tf_xp, self._computed_temperature(),
+                           self._computed_logits(), y)
 
   def _forward(self, y):
     return tf.math.sigmoid(y)
@@ -380,26 +274,27 @@ class GumbelSigmoid(_DistributionFunctions, _pushforward.Pushforward):
     # calls for the same value (a sum of same-sign terms: nothing cancels).
     log_x, log1m_x = tf.math.log(clamped), tf.math.log1p(-clamped)
     y, ildj = log_x - log1m_x, -log_x - log1m_x
-    degenerate = _degenerate_or_none(self._logits_parameter_no_checks())
+    degenerate = binary.degenerate_or_none(
+        tf_xp, self._logits_parameter_no_checks())
     if degenerate is None:
       return y, ildj
     # probs 0 or 1: not clamped, the atom is x = 0 or 1 itself (y = -inf or
     # +inf), and the Jacobian is no part of a Dirac density.
-    return (tf.where(degenerate, _logit(x), y),
+    return (tf.where(degenerate, masking.log_odds(tf_xp, x), y),
             tf.where(degenerate, tf.zeros([], x.dtype), ildj))
 
   def _fldj(self, y):
     # log sigmoid(y) + log sigmoid(-y); 0 at an atom y = +-inf (see above).
     return tf.where(tf.math.is_inf(y), tf.zeros([], y.dtype),
-                    log_sigmoid_pair(y))
+                    binary.log_sigmoid_pair(tf_xp, y))
 
   # The distribution functions need no clamp (they are 0 / -inf / 1 at
   # x = 0, as they should be), but TFP's inverse of the sigmoid would give
   # them a NaN gradient at x = 0 or 1: `_logit` instead.
   def _distribution_function(self, kind, x):
-    return self._rounded(_logistic_distribution_function(
-        kind, self._computed_temperature(), self._computed_logits(),
-        _logit(self._computed(x))))
+    return self._rounded(binary.distribution_function(
+        tf_xp, kind, self._computed_temperature(), self._computed_logits(),
+        masking.log_odds(tf_xp, self._computed(x))))
 
   def _default_event_space_bijector(self):
     return _Sigmoid(validate_args=self.validate_args)

@@ -4,9 +4,11 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfp_gumbel import _kernels
 from tfp_gumbel import _params
 from tfp_gumbel.distributions import _pushforward
+from tfp_gumbel.distributions import _simplex_bijector
+from tfp_gumbel._backend import tensorflow as tf_xp
+from tfp_gumbel._kernels import categorical
 from tfp_gumbel.distributions import exp_relaxed_gumbel_softmax as exp_relaxed
 
 tfb = tfp.bijectors
@@ -108,21 +110,21 @@ class GumbelSoftmax(_pushforward.Pushforward):
     return cls._event_parameter_properties(dtype)
 
   def _base_sample(self, n, seed):
-    return _kernels.gumbel_softmax_sample(
-        self._computed_logits(), self._computed_temperature(), n, seed,
+    return categorical.gumbel_softmax_sample(
+        tf_xp, self._computed_logits(), self._computed_temperature(), n, seed,
         log=True)
 
   def _sample_computed(self, n, seed):
     # exp(log_softmax(z)) = softmax(z), computed as such: one op instead of
     # two (half the time at 100 x 10^5 eagerly and in tf.function: 12 vs
     # 28 ms).
-    return _kernels.gumbel_softmax_sample(
-        self._computed_logits(), self._computed_temperature(), n, seed)
+    return categorical.gumbel_softmax_sample(
+        tf_xp, self._computed_logits(), self._computed_temperature(), n, seed)
 
   def _base_log_prob(self, y):
     logits = self._computed_logits()
-    return _kernels.log_simplex_log_prob(
-        y, logits, self._computed_batch_temperature(),
+    return categorical.log_simplex_log_prob(
+        tf_xp, y, logits, self._computed_batch_temperature(),
         _params.possible_or_none(logits))
 
   def _forward(self, y):
@@ -156,7 +158,7 @@ class GumbelSoftmax(_pushforward.Pushforward):
                  tf.zeros([], y.dtype), y), axis=-1)
 
   def _default_event_space_bijector(self):
-    return _params.simplex_bijector(self.validate_args)
+    return _simplex_bijector.simplex_bijector(self.validate_args)
 
   def _sample_control_dependencies(self, x):
     """Under `validate_args`: `x` must lie on the simplex, with K classes."""
