@@ -173,10 +173,7 @@ softmax = tf_xp.softmax
 ONEDNN_SOFTMAX_MAX_RANK = tf_xp.ONEDNN_SOFTMAX_MAX_RANK
 
 
-# The most dimensions that TF's CPU kernels of SelectV2 and BroadcastTo (8)
-# and ArgMax (7) take: a family's sample adds a sample axis and its kernels an
-# axis or two to the parameters' rank.
-MAX_KERNEL_RANK = 7
+MAX_KERNEL_RANK = tf_xp.MAX_KERNEL_RANK
 
 
 def exceeds_kernel_rank(x, extra=0):
