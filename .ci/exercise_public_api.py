@@ -74,6 +74,10 @@ calls = {
         scores, 0.5, seed=(5, 6)),
     "gumbel_softmax_st": lambda: est.gumbel_softmax_st(logits, 0.5, seed=(5, 6)),
     "matching": lambda: est.matching(scores),
+    "SinkhornOptions": lambda: est.solve_sinkhorn(
+        scores, options=est.SinkhornOptions(num_iters=3)),
+    "SinkhornResult": lambda: est.solve_sinkhorn(scores),
+    "solve_sinkhorn": lambda: est.solve_sinkhorn(scores).log_p,
     "plackett_luce_st": lambda: est.plackett_luce_st(logits, 0.5, seed=(5, 6)),
     "reinmax": lambda: est.reinmax(logits, 0.5, seed=(5, 6)),
     "straight_through": lambda: est.straight_through(tf.nn.softmax(logits)),

@@ -7,7 +7,10 @@ benchmarks/results/sinkhorn_convergence.md with
    draws of `N = 5` logits (3 x standard normal), for 20 fixed rounds (the
    default before the solver) and for the default solver (to tolerance), with
    the Newton steps the batch took;
-2. cost at `N = 5, 50, 200` (t = 0.1): the time of a sample and its
+2. the Newton steps by size, temperature and dtype (the worst case behind
+   `sinkhorn.MAX_ITERS`): the most any draw took, whether every draw
+   converged, and the largest row error; `--steps` writes only this table;
+3. cost at `N = 5, 50, 200` (t = 0.1): the time of a sample and its
    gradient (tf.function and XLA, `harness.time_interleaved`) and the peak
    memory beyond the baseline of one such step, measured in a fresh process
    as `benchmarks/memory.py` does (the resident-set high-water mark).
@@ -26,11 +29,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from benchmarks import harness  # pylint: disable=g-import-not-at-top,wrong-import-position
 from benchmarks import memory  # pylint: disable=g-import-not-at-top,wrong-import-position
 import tfp_gumbel as tfg  # pylint: disable=g-import-not-at-top,wrong-import-position
-from tfp_gumbel import _kernels  # pylint: disable=g-import-not-at-top,wrong-import-position
 from tfp_gumbel import _noise  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tfp_gumbel._backend import tensorflow as tf_xp  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tfp_gumbel._kernels import sinkhorn  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 TEMPERATURES = [10., 1., 0.3, 0.1, 0.03, 0.01, 1e-3]
 COST_SIZES = [(64, 5), (16, 50), (4, 200)]   # (batch, N)
+STEP_SIZES = [(400, 5), (40, 50), (32, 200)]   # (draws, N)
 MODES = {"fixed 20 rounds": dict(num_iters=20), "to tolerance": {}}
 
 
@@ -43,17 +48,31 @@ def accuracy_rows(draws):
   rows = ["| dtype | t | 20 rounds: rows | to tolerance: rows | columns | "
           "Newton steps |", "|---|---:|---:|---:|---:|---:|"]
   for dtype in (tf.float32, tf.float64):
-    tolerance = _kernels.SINKHORN_TOLERANCE[dtype]
     for t in TEMPERATURES:
       x = perturbed(draws, 5, t, dtype)
-      fixed = tf.exp(_kernels.log_sinkhorn(x, num_iters=20))
-      log_p, steps, _ = _kernels.solve_sinkhorn(
-          x, tolerance, _kernels.SINKHORN_MAX_ITERS)
-      p = tf.exp(log_p)
+      fixed = tf.exp(sinkhorn.log_sinkhorn(
+          tf_xp, x, sinkhorn.SinkhornOptions(num_iters=20)))
+      result = sinkhorn.solve(tf_xp, x)
+      p, steps = tf.exp(result.log_p), result.steps
       err = lambda m, axis: float(tf.reduce_max(tf.abs(
           tf.reduce_sum(m, axis) - 1)))
       rows.append(f"| {dtype.name} | {t:g} | {err(fixed, -1):.2g} | "
                   f"{err(p, -1):.2g} | {err(p, -2):.2g} | {int(steps)} |")
+  return rows
+
+
+def steps_rows(quick):
+  rows = ["| dtype | N | draws | t | most Newton steps | all converged | "
+          "max row error |", "|---|---:|---:|---:|---:|---|---:|"]
+  for dtype in (tf.float32, tf.float64):
+    for draws, n in STEP_SIZES:
+      draws = max(draws // 4, 2) if quick else draws
+      for t in TEMPERATURES:
+        result = sinkhorn.solve(tf_xp, perturbed(draws, n, t, dtype))
+        rows.append(
+            f"| {dtype.name} | {n} | {draws} | {t:g} | {int(result.steps)} | "
+            f"{bool(tf.reduce_all(result.converged))} | "
+            f"{float(tf.reduce_max(result.error)):.2g} |")
   return rows
 
 
@@ -107,6 +126,8 @@ def cost_rows(repeats, min_time):
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--quick", action="store_true")
+  parser.add_argument("--steps", action="store_true",
+                      help="only the Newton steps table, printed")
   parser.add_argument("--memory", nargs=3, help=argparse.SUPPRESS)
   args = parser.parse_args()
   if args.memory:
@@ -114,6 +135,10 @@ def main():
     print(json.dumps(peak_memory(name, int(batch), int(n))))
     return
   start = time.time()
+  if args.steps:
+    print("\n".join(steps_rows(args.quick)))
+    print(f"Run time {time.time() - start:.0f} s.")
+    return
   draws, repeats, min_time = (100, 3, 0.05) if args.quick else (400, 7, 0.2)
   text = "\n".join([
       "# GumbelSinkhorn: Sinkhorn accuracy and cost", "",
@@ -122,6 +147,10 @@ def main():
       f"{' --quick' if args.quick else ''}`.", "",
       f"## Max |sum - 1| over {draws} draws, N = 5, logits 3 x N(0, 1)", "",
       *accuracy_rows(draws), "",
+      "## Newton steps to the default tolerance, logits 3 x N(0, 1)", "",
+      "The batch's steps are its slowest draw's (each matrix is solved "
+      "alone); `sinkhorn.MAX_ITERS` (100) caps them.", "",
+      *steps_rows(args.quick), "",
       "## A sample and its gradient, t = 0.1", "",
       *cost_rows(repeats, min_time), "",
       f"Run time {time.time() - start:.0f} s.", ""])

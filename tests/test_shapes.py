@@ -145,6 +145,11 @@ def _cases():
       "estimators.relax": (lambda x: est.relax(
           _loss, x, lambda z: _loss(tf.sigmoid(z)), seed=(5, 6), binary=True),
                            [K], None),
+      "estimators.SinkhornOptions": (lambda x: est.solve_sinkhorn(
+          x, options=est.SinkhornOptions(num_iters=3)).log_p, [K, K], None),
+      "estimators.SinkhornResult": (est.solve_sinkhorn, [K, K], None),
+      "estimators.solve_sinkhorn": (lambda x: est.solve_sinkhorn(x).log_p,
+                                    [K, K], None),
       "estimators.score_function": (lambda x: est.score_function(
           _loss, x, 2, "leave_one_out", seed=(5, 6)), [K], None),
       # A soft sample written without TF's Softmax op (the sweep also runs
@@ -259,7 +264,9 @@ def test_one_batch_axis_gives_the_same_samples(make, event, monkeypatch):
   x = 2. * tf.random.stateless_normal([2, 3] + event, seed=(3, 4))
   direct = make(x).sample(4, seed=(5, 6)).numpy()
   from tfp_gumbel import _params  # pylint: disable=import-outside-toplevel
+  from tfp_gumbel._backend import tensorflow as tf_xp  # pylint: disable=import-outside-toplevel
   monkeypatch.setattr(_params, "MAX_KERNEL_RANK", 0)
+  monkeypatch.setattr(tf_xp, "MAX_KERNEL_RANK", 0)
   flat = make(x).sample(4, seed=(5, 6)).numpy()
   np.testing.assert_array_equal(flat, direct)
 

@@ -26,6 +26,14 @@ where the estimator uses it, `temperature`) is the one of the named estimator:
 |                     | (permutation matrix)    | `G` (Mena et al. 2018)                       |
 | `plackett_luce_st`  | sort of `logits + g`    | NeuralSort of `logits + g` (Grover et al.    |
 |                     | (permutation matrix)    | 2019), `tfg.RelaxedPlackettLuce`'s sample    |
+| `solve_sinkhorn`    | `SinkhornResult`: `log  | the implicit gradient of `log P` (or through |
+|                     | P` doubly stochastic,   | the rounds with `num_iters`)                 |
+|                     | error, steps, converged |                                              |
+
+`solve_sinkhorn` is the Sinkhorn solver of `gumbel_sinkhorn_st` and
+`tfg.GumbelSinkhorn` on its own: no noise, no hard value, and a result that
+says how far it got (`SinkhornOptions` are the solver's options, validated
+in one place for the distribution, the estimator and the layer).
 
 All accept `temperature` as a Tensor broadcasting with `logits[..., 0]`
 (categorical) or `logits` (binary), run under `tf.function(jit_compile=True)`
@@ -75,13 +83,16 @@ from tfp_gumbel._kernels import binary
 from tfp_gumbel._kernels import categorical
 from tfp_gumbel._kernels import noise
 from tfp_gumbel import _kernels
-from tfp_gumbel._kernels import matching
+from tfp_gumbel._kernels import matching as matching_kernels
+from tfp_gumbel._kernels import sinkhorn
 from tfp_gumbel.unbiased import disarm
 from tfp_gumbel.unbiased import rebar
 from tfp_gumbel.unbiased import relax
 from tfp_gumbel.unbiased import score_function
 
 __all__ = [
+    "SinkhornOptions",
+    "SinkhornResult",
     "conditional_gumbel",
     "disarm",
     "get",
@@ -95,6 +106,7 @@ __all__ = [
     "reinmax",
     "relax",
     "score_function",
+    "solve_sinkhorn",
     "straight_through",
     "top_k_st",
 ]
@@ -337,7 +349,7 @@ def gumbel_rao(logits, temperature, num_samples=10, seed=None):
   hard = categorical.one_hot_argmax(tf_xp, perturbed)
   possible = _params.possible(logits)
   # The noise of an impossible class would be -inf - (-inf) = NaN; it is
-  # never read (`_kernels.tempered_softmax` masks the class), 0 keeps it finite.
+  # never read (`categorical.tempered_softmax` masks the class), 0 keeps it finite.
   noise = tf.stop_gradient(tf.where(
       possible,
       categorical.conditional_gumbel(tf_xp, logits, hard, num_samples,
@@ -491,17 +503,145 @@ def top_k_st(logits, k, temperature, seed=None):
 
 # Permutations (Gumbel-Sinkhorn, Mena et al. 2018).
 
+SinkhornOptions = sinkhorn.SinkhornOptions
+SinkhornResult = sinkhorn.SinkhornResult
+SinkhornWarning = sinkhorn.SinkhornWarning
+
+
+def matching(scores, name=None):
+  """The permutation matrix of the maximum-weight matching of `scores`.
+
+  For each `[N, N]` matrix in `scores` returns the 0/1 matrix `P` with one 1
+  per row and per column that maximizes `sum_ij P_ij scores_ij` (the
+  assignment problem; entry `(i, j)` = 1 assigns item `i` to position `j`),
+  solved exactly by `scipy.optimize.linear_sum_assignment(maximize=True)`.
+  It is the `t -> 0` limit of `exp(solve_sinkhorn(scores / t).log_p)`.
+  `-inf` scores are forbidden assignments.
+
+  Where it runs: eagerly and inside `tf.function`, on CPU, through
+  `tf.numpy_function` (the solve runs in Python, one matrix at a time).
+  It does not run under XLA (`jit_compile=True`): XLA cannot compile the
+  Python call and fails with an error naming `EagerPyFunc`/`PyFunc`. It has
+  no gradient (the output is piecewise constant in `scores`); see
+  `gumbel_sinkhorn_st` for a straight-through version.
+
+  Args:
+    scores: float Tensor `[..., N, N]`.
+    name: optional name scope.
+
+  Returns:
+    Tensor of the shape and dtype of `scores`, exactly 0/1.
+
+  Raises:
+    ValueError: `scores` of rank below 2 or not square.
+
+  #### Example
+
+  ```python
+  scores = tf.constant([[0., 5., 1.], [4., 0., 0.], [0., 2., 3.]])
+  tfg.estimators.matching(scores)   # [[0, 1, 0], [1, 0, 0], [0, 0, 1]]
+  ```
+  """
+  with tf.name_scope(name or "matching"):
+    scores = tf.convert_to_tensor(scores, dtype_hint=tf.float32,
+                                  name="scores")
+    _check_square(scores, "scores")
+    return matching_kernels.matching(tf_xp, scores)
+
+
+def _check_square(x, name):
+  if x.shape.rank is not None and x.shape.rank < 2:
+    raise ValueError(f"`{name}` must have rank at least 2, got shape "
+                     f"{x.shape}.")
+  if (x.shape.rank is not None and None not in x.shape[-2:]
+      and x.shape[-1] != x.shape[-2]):
+    raise ValueError(f"`{name}` must be square in its last two axes, got "
+                     f"shape {x.shape}.")
+
+
+def solve_sinkhorn(x, num_iters=None, tolerance=None,
+                   max_iters=sinkhorn.MAX_ITERS, *, options=None, name=None):
+  """Sinkhorn normalization of `exp(x)` in log space, with a report.
+
+  Solves for the doubly-stochastic matrix `P = diag(exp(f)) exp(x)
+  diag(exp(g))` (Sinkhorn 1964: the only such scaling of `exp(x)`), the
+  relaxation of `tfg.GumbelSinkhorn` and `gumbel_sinkhorn_st` without their
+  noise and temperature, and says how far the solve got. By default it is
+  solved to `tolerance` (max |row sum - 1|; columns sum to 1 to rounding)
+  by Newton's method on the dual, with epsilon scaling and an implicit
+  gradient (see `tfg.GumbelSinkhorn`); `num_iters=L` runs exactly `L`
+  rounds of row-then-column normalization instead (Mena et al. 2018),
+  differentiated through the loop. `-inf` entries are forbidden
+  assignments: exactly 0 in `P`, with a zero gradient.
+
+  A solve stopped by `max_iters` before reaching its tolerance is reported
+  here by `converged` (False), never raised or warned about; the
+  distribution, the estimator and the layer warn eagerly
+  (`tfg.estimators.SinkhornWarning`, a RuntimeWarning) when the sample they
+  return did not converge.
+
+  Args:
+    x: float Tensor `[..., N, N]` (e.g. `logits / temperature`).
+    num_iters: `None` (solved to `tolerance`) or a positive Python int,
+      a fixed number of rounds.
+    tolerance: `None` (1e-5 in float32, 1e-10 in float64) or a float in
+      (0, 1): the largest |row sum - 1|. It is raised to the float's
+      resolution of `x` where that is coarser (about
+      `4 * eps * (max x - min x + N)`).
+    max_iters: positive Python int, the cap on Newton steps.
+    options: a `SinkhornOptions`, instead of the three arguments above.
+    name: optional name scope.
+
+  Returns:
+    A `SinkhornResult`: `log_p` (`[..., N, N]`, the dtype of `x`), `error`
+    (`[...]`, max |row sum - 1| of each matrix), `steps` (the Newton steps,
+    or rounds, the batch took), `converged` (`[...]`, `error <= tolerance`)
+    and `tolerance` (`[...]`, the tolerance applied). float16 and bfloat16
+    are solved in float32; `log_p` is rounded to the dtype of `x`.
+
+  Raises:
+    ValueError: `x` of rank below 2 or not square; `num_iters` or
+      `max_iters` not a positive integer, `tolerance` not in (0, 1); both
+      `options` and one of the three.
+
+  #### Example
+
+  ```python
+  x = tf.random.stateless_normal([4, 4], seed=(1, 2)) / 0.1
+  result = tfg.estimators.solve_sinkhorn(x)
+  p = tf.exp(result.log_p)                  # rows and columns sum to 1
+  result.converged, result.error, result.steps   # True, <= 1e-5, a few
+  capped = tfg.estimators.solve_sinkhorn(x / 0.01, max_iters=1)
+  capped.converged                          # False: stopped at max_iters
+  rounds = tfg.estimators.solve_sinkhorn(x, num_iters=20)
+  rounds.steps, rounds.error                # 20, rows' error after 20 rounds
+  ```
+  """
+  if options is None:
+    options = sinkhorn.SinkhornOptions(num_iters, tolerance, max_iters)
+  elif (num_iters, tolerance, max_iters) != (None, None, sinkhorn.MAX_ITERS):
+    raise ValueError("Pass either `options` or `num_iters`, `tolerance`, "
+                     "`max_iters`, not both.")
+  with tf.name_scope(name or "solve_sinkhorn"):
+    x = tf.convert_to_tensor(x, dtype_hint=tf.float32, name="x")
+    _check_square(x, "x")
+    dtype = x.dtype
+    x = tf.cast(x, _params.compute_dtype(dtype))
+    result = sinkhorn.solve(tf_xp, x, options)
+    return result._replace(log_p=tf.cast(result.log_p, dtype))
+
 
 def gumbel_sinkhorn_st(logits, temperature, seed=None, num_iters=None,
-                       tolerance=None,
-                       max_iters=_kernels.SINKHORN_MAX_ITERS):
+                       tolerance=None, max_iters=sinkhorn.MAX_ITERS):
   """Straight-through Gumbel-Sinkhorn: exact permutation matrices.
 
   The forward value is `matching(logits + G)`, the permutation matrix of the
   maximum-weight matching of the Gumbel-perturbed logits; the gradient is
-  that of the Gumbel-Sinkhorn sample `exp(log_sinkhorn((logits + G) / t))`
-  with the same `G` (`tfg.GumbelSinkhorn`). Like `matching`, it runs eagerly
-  and in `tf.function` but not under XLA.
+  that of the Gumbel-Sinkhorn sample `exp(solve_sinkhorn((logits + G) /
+  t).log_p)` with the same `G` (`tfg.GumbelSinkhorn`). Like `matching`, it
+  runs eagerly and in `tf.function` but not under XLA. Eagerly, a relaxed
+  sample stopped by `max_iters` before its tolerance warns
+  (`SinkhornWarning`).
 
   Args:
     logits: float Tensor `[..., N, N]`.
@@ -517,6 +657,10 @@ def gumbel_sinkhorn_st(logits, temperature, seed=None, num_iters=None,
     0/1 permutation matrices of the dtype of `logits`, of the broadcast
     shape of `logits` and the temperature.
 
+  Raises:
+    ValueError: `logits` of rank below 2; `num_iters` or `max_iters` not a
+      positive integer, `tolerance` not in (0, 1).
+
   #### Example
 
   ```python
@@ -531,12 +675,13 @@ def gumbel_sinkhorn_st(logits, temperature, seed=None, num_iters=None,
   if logits.shape.rank is not None and logits.shape.rank < 2:
     raise ValueError(f"`logits` must have rank at least 2, got shape "
                      f"{logits.shape}.")
-  options = _kernels.check_sinkhorn_options(num_iters, tolerance, max_iters)
+  options = sinkhorn.SinkhornOptions(num_iters, tolerance, max_iters)
   temperature = temperature[..., tf.newaxis]
   _, perturbed = _gumbel_perturbed(logits, temperature, seed)
-  soft = tf.exp(_kernels.log_sinkhorn(
+  soft = tf.exp(sinkhorn.log_sinkhorn(
+      tf_xp,
       categorical.tempered(tf_xp, perturbed, temperature, _params.possible(logits)),
-      *options))
+      options))
   return _replace_gradient(matching(perturbed), soft, dtype)
 
 

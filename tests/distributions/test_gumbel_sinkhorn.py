@@ -20,7 +20,6 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 import tfp_gumbel as tfg
-from tfp_gumbel import _kernels
 from tfp_gumbel import _noise
 
 tfb = tfp.bijectors
@@ -180,16 +179,6 @@ def test_matching_of_log_sample_is_matching_of_perturbed_logits(
                                 numpy_matching(logits.numpy() + g))
 
 
-def test_permuting_rows_and_columns_permutes_the_sinkhorn_output():
-  # S(Pi X Q) = Pi S(X) Q exactly (up to rounding) for permutation matrices.
-  x = np.random.RandomState(0).randn(8, 6, 6) * 3.
-  rows, cols = np.random.RandomState(1).permutation(6), [5, 0, 3, 1, 2, 4]
-  log_sinkhorn = tfg.distributions.gumbel_sinkhorn.log_sinkhorn
-  a = log_sinkhorn(tf.constant(x), 20).numpy()
-  b = log_sinkhorn(tf.constant(x[:, rows][:, :, cols]), 20).numpy()
-  np.testing.assert_allclose(b, a[:, rows][:, :, cols], atol=1e-12)
-
-
 # -- the law of the hard assignment ----------------------------------------
 
 def test_law_of_the_assignment_for_two_items_is_exact():
@@ -291,23 +280,6 @@ def test_gradients_match_finite_differences(temperature, num_iters):
       through_sample, [logits, temperature], delta=1e-6)
   for th, nu in zip(theoretical, numerical):
     np.testing.assert_allclose(th, nu, rtol=1e-6, atol=1e-8)
-
-
-def test_implicit_gradient_is_the_limit_of_the_unrolled_one():
-  # At t = 1 plain Sinkhorn converges in a few hundred rounds, and the
-  # gradient through 2,000 unrolled rounds is the implicit one (float64).
-  logits = tf.constant(np.random.RandomState(2).randn(3, 6, 6), tf.float64)
-  weights = tf.constant(np.random.RandomState(3).randn(6, 6), tf.float64)
-
-  def gradient(**kwargs):
-    with tf.GradientTape() as tape:
-      tape.watch(logits)
-      p = tf.exp(_kernels.log_sinkhorn(logits, **kwargs))
-      loss = tf.reduce_sum(p * weights)
-    return tape.gradient(loss, logits).numpy()
-
-  np.testing.assert_allclose(gradient(), gradient(num_iters=2000),
-                             atol=1e-10)
 
 
 @tf.function(jit_compile=True)

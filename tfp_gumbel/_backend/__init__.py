@@ -21,6 +21,11 @@ few things `keras.ops` lacks, named for what they do:
 | `custom_gradient(f)` | `f` returns `(value, grad)`; `grad(upstream)` |
 | `host_call(fn, x)` | a numpy function of `x` with an output of `x`'s shape and dtype |
 | `uniform_open(shape, seed, dtype)` | uniform noise on `[tiny, 1)` from a stateless seed |
+| `cholesky_solve(chol, rhs)` | `a^-1 rhs` from the lower Cholesky factor of `a` |
+| `diagonal_matrix(x)` | the diagonal matrices with `x`'s last axis on their diagonals (batched `diag`) |
+| `matmul_transposed(a, b)` | `a @ swapaxes(b, -1, -2)` in one op |
+| `matvec(m, v, transpose=False)` | `m @ v` (or `m^T @ v`) over the last axes |
+| `on_matrix_batch(fn, x, extra_axes)` | `fn(x)` for a batch of matrices, on one batch axis where the backend's kernels limit the rank |
 
 `tensorflow.py` is the namespace of the TFP families and the estimators; the
 TF-eager speed tricks (raw ops, skipped masks) live there, not in the math.

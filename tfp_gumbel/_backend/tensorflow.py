@@ -283,3 +283,64 @@ def _materialized(u, seed):
     return u  # Too small for the recomputation to cost what the cond does.
   keep = tf.not_equal(tf.bitwise.bitwise_or(seed[0], 1), 0)
   return tf.cond(keep, lambda: u, lambda: tf.zeros_like(u))
+
+
+# Linear algebra (Sinkhorn).
+
+cholesky = tf.linalg.cholesky
+solve = tf.linalg.solve
+zeros = tf.zeros
+
+
+def cholesky_solve(chol, rhs):
+  """`a^-1 rhs` from the lower Cholesky factor `chol` of `a` (batched)."""
+  return tf.linalg.cholesky_solve(chol, rhs)
+
+
+def diagonal_matrix(x):
+  """The diagonal matrices `[..., N, N]` with `x` `[..., N]` on their
+  diagonals (`keras.ops.diag` takes a 1-D `x` only)."""
+  return tf.linalg.diag(x)
+
+
+def matmul_transposed(a, b):
+  """`a @ swapaxes(b, -1, -2)`: one op, no transposed copy of `b`."""
+  return tf.linalg.matmul(a, b, transpose_b=True)
+
+
+def matvec(m, v, transpose=False):
+  """`m @ v` (`m^T @ v` with `transpose`) for `m` `[..., M, N]` and `v`
+  `[..., N]` (or `[..., M]`)."""
+  return tf.linalg.matvec(m, v, transpose_a=transpose)
+
+
+# The most dimensions that TF's CPU kernels of SelectV2 and BroadcastTo (8)
+# and ArgMax (7) take: a family's sample adds a sample axis and its kernels an
+# axis or two to the parameters' rank.
+MAX_KERNEL_RANK = 7
+
+
+def on_matrix_batch(fn, x, extra_axes=0):
+  """`fn(x)` for `fn` mapping a batch of matrices `x` `[..., M, N]` to
+  results whose leading axes are that batch (or scalars), each matrix alone.
+
+  Where `x`'s rank plus the `extra_axes` that `fn` adds to it could exceed
+  `MAX_KERNEL_RANK` (or is unknown), `fn` sees one batch axis, `[-1, M, N]`,
+  and each result of rank >= 1 is reshaped back: the same matrices in the
+  same order, so no number changes. Below that, `x` is passed as it is:
+  flattening every batch makes a small sample's gradient slower
+  (benchmarks/results/design_figures.md).
+  """
+  rank = x.shape.rank
+  if rank is not None and rank + extra_axes <= MAX_KERNEL_RANK:
+    return fn(x)
+  shape = tf.shape(x)
+  batch_shape = shape[:-2]
+  result = fn(tf.reshape(x, tf.concat([[-1], shape[-2:]], axis=0)))
+
+  def unflatten(t):
+    if t is None or t.shape.rank == 0:
+      return t
+    return tf.reshape(t, tf.concat([batch_shape, tf.shape(t)[1:]], axis=0))
+
+  return tf.nest.map_structure(unflatten, result)

@@ -1,19 +1,15 @@
 """The math of the package, each formula once, against an array namespace.
 
 TRANSITION: the modules below replace `_legacy` one topic at a time; until
-`_legacy` is empty this package forwards its names (the moved categorical
-kernels bound to TensorFlow's namespace).
+`_legacy` is empty this package forwards its names. `_legacy` (TensorFlow)
+is imported on first use, so that the kernel modules import without it.
 """
 
-import functools
 import importlib
-
-from tfp_gumbel._kernels import _legacy
+import sys
 
 
 def __getattr__(name):
-  categorical = importlib.import_module("tfp_gumbel._kernels.categorical")
-  if name in categorical.__all__:
-    tf_xp = importlib.import_module("tfp_gumbel._backend.tensorflow")
-    return functools.partial(getattr(categorical, name), tf_xp)
-  return getattr(_legacy, name)
+  legacy = (sys.modules.get(__name__ + "._legacy")
+            or importlib.import_module(__name__ + "._legacy"))
+  return getattr(legacy, name)

@@ -4,18 +4,43 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfp_gumbel import _kernels
 from tfp_gumbel import _noise
 from tfp_gumbel import _params
+from tfp_gumbel._backend import tensorflow as tf_xp
+from tfp_gumbel._kernels import categorical
+from tfp_gumbel._kernels import sinkhorn
 from tfp_gumbel.distributions import _base
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
 
-# The kernel lives in _kernels; this name is where users have imported it.
-log_sinkhorn = _kernels.log_sinkhorn
-
 __all__ = ["GumbelSinkhorn", "log_sinkhorn"]
+
+
+def log_sinkhorn(x, num_iters=None, tolerance=None,
+                 max_iters=sinkhorn.MAX_ITERS):
+  """Sinkhorn normalization of `exp(x)` in log space: a doubly-stochastic log-matrix.
+
+  `tfg.estimators.solve_sinkhorn(x, ...).log_p` (which documents the
+  solver and its arguments), kept here where users have imported it: the
+  path of `GumbelSinkhorn`, which warns eagerly (`SinkhornWarning`) where a
+  solve stopped at `max_iters` before its tolerance.
+
+  Args:
+    x: float Tensor `[..., N, N]`.
+    num_iters: `None`, or a positive Python int: a fixed number of rounds.
+    tolerance: `None` (the dtype's default) or a float in (0, 1).
+    max_iters: positive Python int, the cap on Newton steps.
+
+  Returns:
+    Tensor of the shape and dtype of `x`.
+
+  Raises:
+    ValueError: `num_iters`, `tolerance` or `max_iters` out of range.
+  """
+  x = tf.convert_to_tensor(x, dtype_hint=tf.float32, name="x")
+  return sinkhorn.log_sinkhorn(
+      tf_xp, x, sinkhorn.SinkhornOptions(num_iters, tolerance, max_iters))
 
 
 class GumbelSinkhorn(_base.Relaxation):
@@ -63,12 +88,13 @@ class GumbelSinkhorn(_base.Relaxation):
   float64, to tolerance: at most 1e-10 at every t, in 5 to 22 steps.
   ```
 
-  The cost (t = 0.1, a sample and its gradient, tf.function on 2 CPU
-  cores): 14 ms for 64 x 5 x 5 (20 rounds: 4.4 ms), 34 ms for 16 x 50 x 50
-  (15 ms), 111 ms for 4 x 200 x 200 (42 ms); the backward pass keeps one
-  `N x N` matrix per sample instead of every round's. Under XLA the solver
-  is slower on CPU (16 x 50 x 50: 61 ms, 4 x 200 x 200: 0.6 s); fixed
-  rounds are faster there.
+  The solver costs a few times the 20 fixed rounds per sample and its
+  gradient, and its backward pass keeps one `N x N` matrix per sample
+  instead of every round's; under XLA on CPU it is slower than in
+  `tf.function`, where fixed rounds are faster (timings and memory:
+  benchmarks/results/sinkhorn_convergence.md). A solve stopped by
+  `max_iters` before its tolerance warns eagerly (`SinkhornWarning`); see
+  `tfg.estimators.solve_sinkhorn` for the solver with its report.
 
   `num_iters=L` gives instead exactly `L` rounds of row-then-column
   normalization, as in Mena et al. (2018), differentiated through the loop:
@@ -119,7 +145,7 @@ class GumbelSinkhorn(_base.Relaxation):
                name="GumbelSinkhorn",
                *,
                tolerance=None,
-               max_iters=_kernels.SINKHORN_MAX_ITERS):
+               max_iters=sinkhorn.MAX_ITERS):
     """Builds the distribution.
 
     Args:
@@ -136,7 +162,7 @@ class GumbelSinkhorn(_base.Relaxation):
       tolerance: `None` (1e-5 in float32, 1e-10 in float64) or a float in
         (0, 1): the largest |row sum - 1| of a sample.
       max_iters: positive Python int, the cap on Newton steps (the most
-        measured was 50).
+        measured was 54: benchmarks/results/sinkhorn_convergence.md).
 
     Raises:
       ValueError: `logits` missing, of rank below 2 or not square;
@@ -147,8 +173,7 @@ class GumbelSinkhorn(_base.Relaxation):
     parameters = dict(locals())
     if logits is None:
       raise ValueError("`logits` must be given (a `[..., N, N]` Tensor).")
-    self._num_iters, self._tolerance, self._max_iters = (
-        _kernels.check_sinkhorn_options(num_iters, tolerance, max_iters))
+    self._options = sinkhorn.SinkhornOptions(num_iters, tolerance, max_iters)
     super().__init__(temperature, dict(logits=logits), validate_args,
                      allow_nan_stats, parameters, name)
 
@@ -164,17 +189,17 @@ class GumbelSinkhorn(_base.Relaxation):
   @property
   def num_iters(self):
     """The fixed number of Sinkhorn rounds, or None (solved to `tolerance`)."""
-    return self._num_iters
+    return self._options.num_iters
 
   @property
   def tolerance(self):
     """The row-sum tolerance given, or None (the dtype's default)."""
-    return self._tolerance
+    return self._options.tolerance
 
   @property
   def max_iters(self):
     """The cap on Newton steps when solving to `tolerance`."""
-    return self._max_iters
+    return self._options.max_iters
 
   def _sample_computed(self, n, seed):
     logits = self._computed(tf.convert_to_tensor(self._logits))
@@ -192,10 +217,9 @@ class GumbelSinkhorn(_base.Relaxation):
         _params.sample_shape(n, logits, temperature), seed, logits.dtype)
     # A forbidden assignment (-inf) is scored -inf after the division, so
     # the temperature's gradient is not -inf * 0 = NaN there.
-    scores = _kernels.tempered(logits + gumbel, temperature,
-                               _params.possible_or_none(logits))
-    return tf.exp(_kernels.log_sinkhorn(
-        scores, self._num_iters, self._tolerance, self._max_iters))
+    scores = categorical.tempered(tf_xp, logits + gumbel, temperature,
+                                  _params.possible_or_none(logits))
+    return tf.exp(sinkhorn.log_sinkhorn(tf_xp, scores, self._options))
 
   def _static_shape_checks(self, param, name):
     if param.shape.rank is None:

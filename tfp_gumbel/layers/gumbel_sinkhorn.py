@@ -8,9 +8,10 @@ the inference output from `tfg.estimators.matching`.
 import keras
 import tensorflow as tf
 
-from tfp_gumbel import _kernels
 from tfp_gumbel import distributions as tfgd
 from tfp_gumbel import estimators
+from tfp_gumbel._backend import tensorflow as tf_xp
+from tfp_gumbel._kernels import sinkhorn
 from tfp_gumbel.layers import _base
 
 __all__ = ["GumbelSinkhorn"]
@@ -58,7 +59,8 @@ class GumbelSinkhorn(_base.RelaxationLayer):
     seed: int for a reproducible noise stream, or None.
     tolerance: `None` (the dtype's default) or a float in (0, 1): the
       largest |row sum - 1| of a sample.
-    max_iters: positive int, the cap on Newton steps.
+    max_iters: positive int, the cap on Newton steps. Eagerly, a sample
+      stopped by it before its tolerance warns (`SinkhornWarning`).
     **kwargs: `keras.layers.Layer` arguments (`name`, `dtype`, ...).
 
   Raises:
@@ -107,13 +109,14 @@ class GumbelSinkhorn(_base.RelaxationLayer):
                inference="mode",
                seed=None,
                tolerance=None,
-               max_iters=_kernels.SINKHORN_MAX_ITERS,
+               max_iters=sinkhorn.MAX_ITERS,
                **kwargs):
     super().__init__(temperature=temperature, hard=hard, estimator=estimator,
                      trainable_temperature=trainable_temperature,
                      inference=inference, seed=seed, **kwargs)
+    options = sinkhorn.SinkhornOptions(num_iters, tolerance, max_iters)
     self.num_iters, self.tolerance, self.max_iters = (
-        _kernels.check_sinkhorn_options(num_iters, tolerance, max_iters))
+        options.num_iters, options.tolerance, options.max_iters)
 
   @property
   def supports_jit(self):
@@ -138,7 +141,8 @@ class GumbelSinkhorn(_base.RelaxationLayer):
     return estimators.matching(logits)
 
   def _probs(self, logits):
-    return tf.exp(_kernels.log_sinkhorn(logits, **self._sinkhorn_options()))
+    return tf.exp(sinkhorn.log_sinkhorn(
+        tf_xp, logits, sinkhorn.SinkhornOptions(**self._sinkhorn_options())))
 
   def _sinkhorn_options(self):
     return dict(num_iters=self.num_iters, tolerance=self.tolerance,

@@ -1,0 +1,250 @@
+"""tfp_gumbel._kernels.sinkhorn: the options, the result, the warning, the
+solution's properties, and that the module needs no TensorFlow."""
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfp_gumbel as tfg
+from tfp_gumbel._backend import tensorflow as tf_xp
+from tfp_gumbel._kernels import sinkhorn
+
+Options = sinkhorn.SinkhornOptions
+
+
+def hard_input(dtype=tf.float32, t=1e-3):
+  """Scores at t = 1e-3: epsilon scaling takes many steps, so one is not
+  enough."""
+  logits = 3. * tf.random.stateless_normal([3, 6, 6], seed=(1, 7),
+                                           dtype=dtype)
+  return logits / t
+
+
+# -- the options -------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(num_iters=0), "`num_iters` must be a positive integer, got 0."),
+    (dict(num_iters=-1), "`num_iters` must be a positive integer, got -1."),
+    (dict(num_iters=2.5), "`num_iters` must be a positive integer, got 2.5."),
+    (dict(num_iters=True), "`num_iters` must be a positive integer, got True."),
+    (dict(num_iters="3"), "`num_iters` must be a positive integer, got '3'."),
+    (dict(max_iters=0), "`max_iters` must be a positive integer, got 0."),
+    (dict(max_iters=10.), "`max_iters` must be a positive integer, got 10.0."),
+    (dict(max_iters=None), "`max_iters` must be a positive integer, got None."),
+    (dict(tolerance=0.), r"`tolerance` must be a float in \(0, 1\), got 0.0."),
+    (dict(tolerance=1), r"`tolerance` must be a float in \(0, 1\), got 1."),
+    (dict(tolerance=-1e-3), r"`tolerance` must be a float in \(0, 1\)"),
+    (dict(tolerance=True), r"`tolerance` must be a float in \(0, 1\)"),
+    (dict(tolerance="0.1"), r"`tolerance` must be a float in \(0, 1\)"),
+])
+def test_options_reject_each_bad_argument_with_its_own_text(kwargs, match):
+  with pytest.raises(ValueError, match=f"^{match}"):
+    Options(**kwargs)
+
+
+def test_options_defaults_normalized_and_frozen():
+  assert Options() == Options(None, None, sinkhorn.MAX_ITERS)
+  options = Options(np.int64(3), np.float32(0.5), np.int32(7))
+  assert (type(options.num_iters), type(options.tolerance),
+          type(options.max_iters)) == (int, float, int)
+  assert options == Options(3, 0.5, 7)
+  with pytest.raises(AttributeError):
+    options.num_iters = 4
+
+
+def _callers():
+  """Every public entry point of the options, called with `kwargs`."""
+  x = tf.zeros([3, 3])
+  return {
+      "GumbelSinkhorn": lambda **kw: tfg.GumbelSinkhorn(1., x, **kw),
+      "gumbel_sinkhorn_st": lambda **kw: tfg.estimators.gumbel_sinkhorn_st(
+          x, 1., seed=(1, 2), **kw),
+      "solve_sinkhorn": lambda **kw: tfg.estimators.solve_sinkhorn(x, **kw),
+      "log_sinkhorn": lambda **kw: tfg.distributions.gumbel_sinkhorn
+                                   .log_sinkhorn(x, **kw),
+      "layers.GumbelSinkhorn": lambda **kw: tfg.layers.GumbelSinkhorn(**kw),
+  }
+
+
+@pytest.mark.parametrize("caller", sorted(_callers()))
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(num_iters=0), "`num_iters` must be a positive integer"),
+    (dict(max_iters=0), "`max_iters` must be a positive integer"),
+    (dict(tolerance=1.5), r"`tolerance` must be a float in \(0, 1\)"),
+])
+def test_one_rule_for_every_caller(caller, kwargs, match):
+  # One validation (SinkhornOptions), one text: num_iters >= 1 everywhere.
+  with pytest.raises(ValueError, match=match):
+    _callers()[caller](**kwargs)
+
+
+def test_solve_sinkhorn_takes_options_or_arguments_not_both():
+  x = tf.zeros([3, 3])
+  a = tfg.estimators.solve_sinkhorn(x, options=Options(num_iters=4))
+  assert int(a.steps) == 4
+  with pytest.raises(ValueError, match="either `options`"):
+    tfg.estimators.solve_sinkhorn(x, num_iters=4, options=Options())
+
+
+# -- the result --------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [tf.float32, tf.float64])
+def test_result_at_defaults_converged(dtype):
+  x = 3. * tf.random.stateless_normal([4, 5, 5], seed=(2, 3), dtype=dtype) / .1
+  result = sinkhorn.solve(tf_xp, x)
+  tolerance = sinkhorn.DEFAULT_TOLERANCE[dtype.name]
+  assert result.converged.shape == result.error.shape == [4]
+  assert result.converged.numpy().all()
+  assert 1 <= int(result.steps) < sinkhorn.MAX_ITERS
+  # The tolerance asked, or the float's resolution of x where coarser.
+  spread = np.ptp(x.numpy(), axis=(-2, -1))
+  floor = 4 * np.finfo(dtype.as_numpy_dtype).eps * (spread + 5)
+  np.testing.assert_allclose(result.tolerance, np.maximum(tolerance, floor),
+                             rtol=1e-6)
+  p = np.exp(result.log_p.numpy())
+  eps = np.finfo(dtype.as_numpy_dtype).eps
+  np.testing.assert_allclose(result.error, np.abs(p.sum(-1) - 1).max(-1),
+                             atol=10 * eps)
+
+
+def test_capped_solve_reports_and_warns_only_where_it_returns_a_sample():
+  x = hard_input(tf.float64)
+  with warnings.catch_warnings():
+    warnings.simplefilter("error")   # solve() reports; it never warns
+    result = sinkhorn.solve(tf_xp, x, Options(max_iters=1))
+  assert int(result.steps) == 1
+  assert not result.converged.numpy().any()
+  assert (result.error.numpy() > result.tolerance.numpy()).all()
+  with pytest.warns(sinkhorn.SinkhornWarning) as caught:
+    log_p = sinkhorn.log_sinkhorn(tf_xp, x, Options(max_iters=1))
+  np.testing.assert_array_equal(log_p, result.log_p)
+  text = str(caught[0].message)
+  assert "`max_iters` = 1" in text
+  assert f"{result.error.numpy().max():.3g}" in text
+  assert f"{result.tolerance.numpy().max():.3g}" in text
+  assert issubclass(sinkhorn.SinkhornWarning, RuntimeWarning)
+  assert tfg.estimators.SinkhornWarning is sinkhorn.SinkhornWarning
+
+
+@pytest.mark.parametrize("caller", [
+    "GumbelSinkhorn", "gumbel_sinkhorn_st", "layers.GumbelSinkhorn"])
+def test_capped_sample_warns_eagerly_not_in_tf_function(caller):
+  # float32 at t = 1e-3: the float's resolution of x is a tolerance of
+  # ~6e-3, which one step reaches in some draws, not in all 4 x 8 x 8.
+  logits = 3. * tf.random.stateless_normal([4, 8, 8], seed=(1, 7))
+  t = 1e-3
+  layer = tfg.layers.GumbelSinkhorn(t, max_iters=1, seed=3)
+  calls = {
+      "GumbelSinkhorn": lambda l: tfg.GumbelSinkhorn(
+          t, l, max_iters=1).sample(seed=(1, 2)),
+      "gumbel_sinkhorn_st": lambda l: tfg.estimators.gumbel_sinkhorn_st(
+          l, t, seed=(1, 2), max_iters=1),
+      "layers.GumbelSinkhorn": lambda l: layer(l, training=True),
+  }
+  with pytest.warns(sinkhorn.SinkhornWarning, match="`max_iters`"):
+    calls[caller](logits)
+  with warnings.catch_warnings():
+    warnings.simplefilter("error", sinkhorn.SinkhornWarning)
+    tf.function(calls[caller])(logits)   # traced: nothing known, no warning
+
+
+def test_converged_sample_does_not_warn():
+  with warnings.catch_warnings():
+    warnings.simplefilter("error", sinkhorn.SinkhornWarning)
+    tfg.GumbelSinkhorn(0.5, tf.zeros([2, 4, 4])).sample(3, seed=(1, 2))
+
+
+@pytest.mark.parametrize("dtype", [tf.float32, tf.float64])
+@pytest.mark.parametrize("num_iters", [1, 7])
+def test_fixed_rounds_report_their_rows_and_steps(dtype, num_iters):
+  x = hard_input(dtype, t=0.3)
+  result = sinkhorn.solve(tf_xp, x, Options(num_iters=num_iters))
+  assert int(result.steps) == num_iters
+  np.testing.assert_array_equal(
+      result.log_p,
+      sinkhorn.log_sinkhorn(tf_xp, x, Options(num_iters=num_iters)))
+  p = np.exp(result.log_p.numpy())
+  np.testing.assert_allclose(result.error, np.abs(p.sum(-1) - 1).max(-1),
+                             atol=10 * np.finfo(dtype.as_numpy_dtype).eps)
+  np.testing.assert_array_equal(result.converged,
+                                result.error.numpy()
+                                <= result.tolerance.numpy())
+  assert not result.converged.numpy().all()   # t = 0.3: rows are off
+  many = sinkhorn.solve(tf_xp, x / 30, Options(num_iters=500))
+  assert many.converged.numpy().all()
+
+
+def test_result_keeps_the_batch_shape_on_the_one_batch_axis_path():
+  # Rank 8 + the solver's extra axis exceeds the kernels' rank: the batch is
+  # flattened and every field reshaped back.
+  x = 3. * tf.random.stateless_normal([2, 1, 2, 1, 1, 2, 4, 4], seed=(4, 4))
+  result = sinkhorn.solve(tf_xp, x)
+  assert result.log_p.shape == x.shape
+  assert result.error.shape == result.converged.shape == x.shape[:-2]
+  assert result.steps.shape == []
+  flat = sinkhorn.solve(tf_xp, tf.reshape(x, [-1, 4, 4]))
+  np.testing.assert_array_equal(result.log_p, tf.reshape(flat.log_p, x.shape))
+  np.testing.assert_array_equal(result.error,
+                                tf.reshape(flat.error, x.shape[:-2]))
+
+
+# -- the solution (moved from tests/distributions/test_gumbel_sinkhorn.py) ---
+
+def test_permuting_rows_and_columns_permutes_the_sinkhorn_output():
+  # S(Pi X Q) = Pi S(X) Q exactly (up to rounding) for permutation matrices.
+  x = np.random.RandomState(0).randn(8, 6, 6) * 3.
+  rows, cols = np.random.RandomState(1).permutation(6), [5, 0, 3, 1, 2, 4]
+  log_sinkhorn = tfg.distributions.gumbel_sinkhorn.log_sinkhorn
+  a = log_sinkhorn(tf.constant(x), 20).numpy()
+  b = log_sinkhorn(tf.constant(x[:, rows][:, :, cols]), 20).numpy()
+  np.testing.assert_allclose(b, a[:, rows][:, :, cols], atol=1e-12)
+  np.testing.assert_array_equal(
+      a, sinkhorn.log_sinkhorn(tf_xp, tf.constant(x), Options(num_iters=20)))
+
+
+def test_implicit_gradient_is_the_limit_of_the_unrolled_one():
+  # At t = 1 plain Sinkhorn converges in a few hundred rounds, and the
+  # gradient through 2,000 unrolled rounds is the implicit one (float64).
+  logits = tf.constant(np.random.RandomState(2).randn(3, 6, 6), tf.float64)
+  weights = tf.constant(np.random.RandomState(3).randn(6, 6), tf.float64)
+
+  def gradient(**kwargs):
+    with tf.GradientTape() as tape:
+      tape.watch(logits)
+      p = tf.exp(sinkhorn.log_sinkhorn(tf_xp, logits, Options(**kwargs)))
+      loss = tf.reduce_sum(p * weights)
+    return tape.gradient(loss, logits).numpy()
+
+  np.testing.assert_allclose(gradient(), gradient(num_iters=2000),
+                             atol=1e-10)
+
+
+def test_solve_sinkhorn_gradient_is_log_sinkhorns():
+  x = tf.constant(np.random.RandomState(5).randn(2, 4, 4) / 0.2)
+  weights = tf.constant(np.random.RandomState(6).randn(4, 4))
+
+  def gradient(fn):
+    with tf.GradientTape() as tape:
+      tape.watch(x)
+      loss = tf.reduce_sum(tf.exp(fn(x)) * weights)
+    return tape.gradient(loss, x).numpy()
+
+  np.testing.assert_array_equal(
+      gradient(lambda x: tfg.estimators.solve_sinkhorn(x).log_p),
+      gradient(lambda x: sinkhorn.log_sinkhorn(tf_xp, x)))
+
+
+# -- no TensorFlow -----------------------------------------------------------
+
+def test_kernel_modules_import_no_tensorflow():
+  code = ("import sys, tfp_gumbel._kernels.sinkhorn, "
+          "tfp_gumbel._kernels.matching\n"
+          "print([m for m in ('tensorflow', 'tensorflow_probability', 'keras',"
+          " 'tf_keras') if m in sys.modules])")
+  out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                       text=True, check=True, timeout=120)
+  assert out.stdout.strip() == "[]", out.stdout + out.stderr
