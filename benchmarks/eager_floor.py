@@ -27,7 +27,9 @@ import tensorflow_probability as tfp
 
 import tfp_gumbel as tfg
 from benchmarks import harness
-from tfp_gumbel import _kernels
+from tfp_gumbel._backend import tensorflow as tf_xp
+from tfp_gumbel._kernels import sorting
+from tfp_gumbel._kernels import subsets
 
 tfd = tfp.distributions
 
@@ -104,13 +106,13 @@ def top_k_kernel_floor(t, logits, seed, k=2):
   small t, where the recursion above rounds to log(0)), without the
   distribution around them."""
   _NoOp(t, logits).sample(seed=seed)
-  return _kernels.relaxed_top_k(_perturbed(logits, seed), k, t)
+  return subsets.relaxed_top_k(tf_xp, _perturbed(logits, seed), k, t)
 
 
 def neural_sort_kernel_floor(t, logits, seed):
   """The no-op plus the package's NeuralSort kernel, likewise."""
   _NoOp(t, logits).sample(seed=seed)
-  return _kernels.neural_sort(_perturbed(logits, seed), t)
+  return sorting.neural_sort(tf_xp, _perturbed(logits, seed), t)
 
 
 def main():

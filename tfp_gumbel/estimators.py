@@ -82,9 +82,10 @@ from tfp_gumbel._backend import tensorflow as tf_xp
 from tfp_gumbel._kernels import binary
 from tfp_gumbel._kernels import categorical
 from tfp_gumbel._kernels import noise
-from tfp_gumbel import _kernels
 from tfp_gumbel._kernels import matching as matching_kernels
 from tfp_gumbel._kernels import sinkhorn
+from tfp_gumbel._kernels import sorting
+from tfp_gumbel._kernels import subsets
 from tfp_gumbel.unbiased import disarm
 from tfp_gumbel.unbiased import rebar
 from tfp_gumbel.unbiased import relax
@@ -492,13 +493,13 @@ def top_k_st(logits, k, temperature, seed=None):
   ```
   """
   logits, temperature, dtype = _prepare(logits, temperature, categorical=True)
-  _kernels.check_k(k, logits.shape[-1] if logits.shape.rank else None)
+  subsets.check_k(k, logits.shape[-1] if logits.shape.rank else None)
   _, perturbed = _gumbel_perturbed(logits, temperature, seed)
   # The forward set is the top k of the perturbed logits themselves, not of
   # the relaxed sample, whose coordinates round together at small t.
   return _replace_gradient(
-      _kernels.top_k_mask(perturbed, k),
-      _kernels.relaxed_top_k(perturbed, k, temperature), dtype)
+      subsets.top_k_mask(tf_xp, perturbed, k),
+      subsets.relaxed_top_k(tf_xp, perturbed, k, temperature), dtype)
 
 
 # Permutations (Gumbel-Sinkhorn, Mena et al. 2018).
@@ -722,4 +723,5 @@ def plackett_luce_st(logits, temperature, seed=None):
   hard = tf.one_hot(tf.argsort(perturbed, axis=-1, direction="DESCENDING"),
                     tf.shape(perturbed)[-1], dtype=perturbed.dtype)
   return _replace_gradient(
-      hard, _kernels.neural_sort(perturbed, temperature[..., 0]), dtype)
+      hard, sorting.neural_sort(tf_xp, perturbed, temperature[..., 0]),
+      dtype)

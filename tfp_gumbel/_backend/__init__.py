@@ -8,7 +8,7 @@ few things `keras.ops` lacks, named for what they do:
 
 | name | what it is |
 |---|---|
-| `constant(value, dtype)` | a scalar of `dtype` (Python numbers do not carry one) |
+| `constant(value, dtype)` | a scalar of `dtype` (Python numbers do not carry one), or a numpy array's values in `dtype` |
 | `finfo(dtype)` | `eps` and `tiny` of a float dtype, bfloat16 included |
 | `static_value(x)` | `x`'s value as numpy when it is known without running anything (an eager Tensor, a constant), else None: a kernel may skip work that the value shows to be a no-op, never compute something else |
 | `concat_shapes(*parts)` | one shape from lists and shape Tensors |

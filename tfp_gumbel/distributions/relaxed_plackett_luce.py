@@ -3,18 +3,46 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfp_gumbel import _kernels
 from tfp_gumbel import _noise
 from tfp_gumbel import _params
+from tfp_gumbel._backend import tensorflow as tf_xp
+from tfp_gumbel._kernels import sorting
 from tfp_gumbel.distributions import _base
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
 
-# The kernel lives in _kernels; this name is where users have imported it.
-neural_sort = _kernels.neural_sort
-
 __all__ = ["RelaxedPlackettLuce", "neural_sort"]
+
+
+# The kernel lives in _kernels.sorting; this name is where users have
+# imported it (TensorFlow's, without the namespace argument).
+def neural_sort(s, temperature):
+  r"""NeuralSort: the unimodal row-stochastic relaxation of `sort(s)`.
+
+  Row `i` (0-based) is a softmax over the items that peaks at the item of
+  rank `i` in decreasing order (Grover et al. 2019); items with `s = -inf`
+  are ranked last, exactly, with a zero gradient
+  (`tfp_gumbel._kernels.sorting.neural_sort` has the math).
+
+  Args:
+    s: float Tensor `[..., N]` of real scores.
+    temperature: positive float Tensor broadcasting with `s[..., 0]`.
+
+  Returns:
+    Tensor `[..., N, N]`: rows are the ranks (0 = largest), columns the items.
+
+  #### Examples
+
+  ```python
+  from tfp_gumbel.distributions.relaxed_plackett_luce import neural_sort
+  p = neural_sort(tf.constant([0.3, 2.0, -1.0]), temperature=0.1)
+  tf.argmax(p, axis=-1)          # [1, 0, 2]: the items in decreasing order
+  ```
+  """
+  s = tf.convert_to_tensor(s)
+  temperature = tf.convert_to_tensor(temperature, dtype_hint=s.dtype)
+  return sorting.neural_sort(tf_xp, s, temperature)
 
 
 class RelaxedPlackettLuce(_base.Relaxation):
@@ -151,7 +179,7 @@ class RelaxedPlackettLuce(_base.Relaxation):
     gumbel = _noise.gumbel(
         _params.sample_shape(n, log_scores, self._event_aligned(temperature)),
         seed, log_scores.dtype)
-    return _kernels.neural_sort(log_scores + gumbel, temperature)
+    return sorting.neural_sort(tf_xp, log_scores + gumbel, temperature)
 
   def _default_event_space_bijector(self):
     return None

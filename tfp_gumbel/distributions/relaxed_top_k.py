@@ -3,16 +3,48 @@
 import numpy as np
 import tensorflow as tf
 
-from tfp_gumbel import _kernels
 from tfp_gumbel import _noise
 from tfp_gumbel import _params
+from tfp_gumbel._backend import tensorflow as tf_xp
+from tfp_gumbel._kernels import subsets
 from tfp_gumbel.distributions import _base
 
 __all__ = ["RelaxedTopK", "relaxed_top_k", "top_k_mask"]
 
-# The kernels live in _kernels; these names are where users have imported them.
-relaxed_top_k = _kernels.relaxed_top_k
-top_k_mask = _kernels.top_k_mask
+
+# The kernels live in _kernels.subsets; these names are where users have
+# imported them (TensorFlow's, without the namespace argument).
+
+
+def relaxed_top_k(keys, k, temperature):
+  """The relaxed k-hot vector of Gumbel-perturbed `keys` (Xie & Ermon 2019):
+  k successive softmaxes of `keys / temperature`, summed, in log space;
+  keys of -inf get exactly 0 (`tfp_gumbel._kernels.subsets.relaxed_top_k`
+  has the math and the arguments).
+
+  #### Example
+
+  ```python
+  from tfp_gumbel.distributions.relaxed_top_k import relaxed_top_k
+  relaxed_top_k(tf.constant([3., 1., 2., -1.]), 2, tf.constant([0.1]))
+  # ~[1, 0, 1, 0]
+  ```
+  """
+  return subsets.relaxed_top_k(tf_xp, keys, k, temperature)
+
+
+def top_k_mask(x, k):
+  """The k-hot vector (exactly 0/1, of the dtype of `x`) of the k largest
+  coordinates of `x` on the last axis; no gradient.
+
+  #### Example
+
+  ```python
+  from tfp_gumbel.distributions.relaxed_top_k import top_k_mask
+  top_k_mask(tf.constant([3., 1., 2., -1.]), 2)  # [1, 0, 1, 0]
+  ```
+  """
+  return subsets.top_k_mask(tf_xp, x, k)
 
 
 def _k_parameter(k):
@@ -138,7 +170,7 @@ class RelaxedTopK(_base.LogitsOrProbs):
     self._k = _k_parameter(k)
     super().__init__(temperature, dict(logits=logits, probs=probs),
                      validate_args, allow_nan_stats, parameters, name)
-    _kernels.check_k(self._k, self._num_classes())
+    subsets.check_k(self._k, self._num_classes())
 
   @classmethod
   def _parameter_properties(cls, dtype, num_classes=None):
@@ -158,7 +190,7 @@ class RelaxedTopK(_base.LogitsOrProbs):
     temperature = self._computed_temperature()
     gumbel = _noise.gumbel(
         _params.sample_shape(n, logits, temperature), seed, logits.dtype)
-    return _kernels.relaxed_top_k(logits + gumbel, self._k, temperature)
+    return subsets.relaxed_top_k(tf_xp, logits + gumbel, self._k, temperature)
 
   def _parameter_control_dependencies(self, is_init):
     assertions = super()._parameter_control_dependencies(is_init)

@@ -4,8 +4,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfp_gumbel import _kernels
 from tfp_gumbel import estimators
+from tfp_gumbel._backend import tensorflow as tf_xp
+from tfp_gumbel._kernels import sorting
 from tfp_gumbel.distributions import relaxed_plackett_luce
 from tfp_gumbel.layers import _base
 
@@ -94,8 +95,8 @@ class RelaxedPlackettLuce(_base.RelaxationLayer):
     return tf.one_hot(order, tf.shape(log_scores)[-1], dtype=log_scores.dtype)
 
   def _probs(self, log_scores):
-    return _kernels.neural_sort(
-        log_scores, tf.cast(self.temperature, log_scores.dtype))
+    return sorting.neural_sort(
+        tf_xp, log_scores, tf.cast(self.temperature, log_scores.dtype))
 
   def compute_output_shape(self, input_shape):
     return tuple(input_shape) + (input_shape[-1],)

@@ -9,8 +9,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfp_gumbel import _kernels
 from tfp_gumbel import estimators
+from tfp_gumbel._backend import tensorflow as tf_xp
+from tfp_gumbel._kernels import subsets
 from tfp_gumbel.distributions import relaxed_top_k
 from tfp_gumbel.layers import _base
 
@@ -125,11 +126,11 @@ class RelaxedTopK(_base.RelaxationLayer):
     return estimators.top_k_st(logits, self.k, temperature, seed=seed)
 
   def _mode(self, logits):
-    return _kernels.top_k_mask(logits, self.k)
+    return subsets.top_k_mask(tf_xp, logits, self.k)
 
   def _probs(self, logits):
     temperature = tf.cast(self.temperature, logits.dtype)[..., tf.newaxis]
-    return _kernels.relaxed_top_k(logits, self.k, temperature)
+    return subsets.relaxed_top_k(tf_xp, logits, self.k, temperature)
 
   def get_config(self):
     config = super().get_config()
