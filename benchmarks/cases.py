@@ -36,7 +36,7 @@ Family = collections.namedtuple(
 
 
 def _uniform(shape, seed, dtype, alg):
-  # The same open-interval uniform as TFP and tfp_gumbel._noise: the smallest
+  # The same open-interval uniform as TFP and tfp_gumbel._backend.tensorflow.uniform_open: the smallest
   # normal float as lower bound, so no log(0) below.
   return tf.random.stateless_uniform(
       shape, seed=seed, minval=np.finfo(dtype.as_numpy_dtype).tiny,

@@ -192,14 +192,14 @@ def markdown(rows, args):
       "`auto_select` generator, whose XLA lowering on CPU is the outlier "
       "(ratio "
       f"{rows['xla', 'hand-written, keras.random noise'] / rows['xla', BASELINE]:.1f}"
-      "); our layer pins Philox (tfp_gumbel/_noise.py). Under XLA on CPU, "
+      "); our layer pins Philox (tfp_gumbel/_backend/tensorflow.py). Under XLA on CPU, "
       "dividing by a run-time temperature is much slower than dividing by a "
       "compile-time constant (XLA turns the latter into a multiply): the "
       "hand-written layer with t a weight has ratio "
       f"{rows['xla', 'hand-written, t a weight'] / rows['xla', BASELINE]:.2f}"
       " with XLA. Our layer's t is always a weight (it can be annealed or "
       "learned), so its samplers multiply by 1 / t instead "
-      "(`tfp_gumbel._params.divide_by_temperature`), which costs under XLA "
+      "(`tfp_gumbel._kernels.masking.divide_by_temperature`), which costs under XLA "
       "what a constant does.",
       "", f"Machine: {harness.machine_description()}", ""]
   return "\n".join(lines)

@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from benchmarks import harness  # pylint: disable=g-import-not-at-top,wrong-import-position
 from benchmarks import memory  # pylint: disable=g-import-not-at-top,wrong-import-position
 import tfp_gumbel as tfg  # pylint: disable=g-import-not-at-top,wrong-import-position
-from tfp_gumbel import _noise  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tfp_gumbel._kernels import noise  # pylint: disable=g-import-not-at-top,wrong-import-position
 from tfp_gumbel._backend import tensorflow as tf_xp  # pylint: disable=g-import-not-at-top,wrong-import-position
 from tfp_gumbel._kernels import sinkhorn  # pylint: disable=g-import-not-at-top,wrong-import-position
 
@@ -41,7 +41,7 @@ MODES = {"fixed 20 rounds": dict(num_iters=20), "to tolerance": {}}
 
 def perturbed(batch, n, t, dtype, seed=(1, 2)):
   logits = 3. * tf.random.stateless_normal([n, n], seed=(n, 7), dtype=dtype)
-  return (logits + _noise.gumbel([batch, n, n], seed, dtype)) / t
+  return (logits + noise.gumbel(tf_xp, [batch, n, n], seed, dtype)) / t
 
 
 def accuracy_rows(draws):

@@ -1,6 +1,6 @@
 """What reshaping to two dimensions costs a softmax, eagerly and compiled.
 
-`tfp_gumbel._params.softmax` normalizes a Tensor of rank above 5 as the rows
+`tfp_gumbel._backend.tensorflow.softmax` normalizes a Tensor of rank above 5 as the rows
 of a 2-D matrix (TF's oneDNN CPU Softmax takes at most 5 dimensions) and
 passes lower ranks to the op as they are. This times both ways of computing
 the same numbers, interleaved in one run: the op on `x`, and reshape +

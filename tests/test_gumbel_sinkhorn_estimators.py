@@ -7,7 +7,8 @@ import pytest
 import tensorflow as tf
 
 import tfp_gumbel as tfg
-from tfp_gumbel import _noise
+from tfp_gumbel._kernels import noise
+from tfp_gumbel._backend import tensorflow as tf_xp
 
 
 def brute_force_matching(scores):
@@ -70,7 +71,7 @@ def test_gumbel_sinkhorn_st_forward_is_matching_backward_is_relaxed():
     soft_loss = tf.reduce_sum(soft * weights)
   # Forward: the matching of the same perturbed logits the relaxed sample
   # uses (same seed, same noise), exactly 0/1.
-  g = _noise.gumbel([2, 4, 4], (3, 4)).numpy()
+  g = noise.gumbel(tf_xp, [2, 4, 4], (3, 4)).numpy()
   expected = np.array([brute_force_matching(m) for m in logits.numpy() + g])
   np.testing.assert_array_equal(hard, expected)
   # Backward: exactly the relaxed sample's gradient, for logits and t.

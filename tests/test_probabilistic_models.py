@@ -463,7 +463,7 @@ def test_distribution_is_a_tf_while_loop_variable(cls):
 
 @pytest.mark.xfail(strict=True, reason=(
     "TF's stateless Philox under XLA draws other numbers than the CPU kernel "
-    "when the seed is a run-time Tensor (tfd.Normal too); tfp_gumbel/_noise.py "
+    "when the seed is a run-time Tensor (tfd.Normal too); tfp_gumbel/_backend/tensorflow.py "
     "pins alg='philox' and says XLA draws match eager, which holds only for "
     "seeds that are constants of the compiled function."))
 def test_xla_draws_match_eager_for_a_seed_given_at_run_time():

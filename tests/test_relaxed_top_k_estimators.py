@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 import tfp_gumbel as tfg
-from tfp_gumbel import _noise
+from tfp_gumbel._kernels import noise
 from tfp_gumbel._backend import tensorflow as tf_xp
 from tfp_gumbel._kernels import subsets
 from tests.distributions import test_relaxed_top_k as distribution_tests
@@ -45,7 +45,7 @@ def test_gradient_is_the_relaxed_samples_with_the_same_noise():
   with tf.GradientTape(persistent=True) as tape:
     tape.watch([logits, t])
     hard = tfg.estimators.top_k_st(logits, 2, t, seed=(4, 2))
-    g = _noise.gumbel([2, 5], (4, 2), tf.float64)
+    g = noise.gumbel(tf_xp, [2, 5], (4, 2), tf.float64)
     soft = subsets.relaxed_top_k(tf_xp, logits + g, 2, t[:, None])
     loss_hard = tf.reduce_sum(hard * weights)
     loss_soft = tf.reduce_sum(soft * weights)

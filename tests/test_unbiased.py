@@ -281,7 +281,7 @@ def test_same_seed_same_draw_and_xla_agrees(name):
   again = [v.numpy() for v in run((1, 2))]
   other = [v.numpy() for v in run((1, 3))]
   # A run-time seed in a tf.function draws eager's numbers. Under XLA only a
-  # constant seed does (`tfp_gumbel._noise`), and the estimators that split
+  # constant seed does (`tfp_gumbel._backend.tensorflow.uniform_open`), and the estimators that split
   # their seed (REBAR, RELAX) split it at run time: XLA is checked for
   # reproducibility here and for unbiasedness below.
   function = [v.numpy() for v in tf.function(run)(tf.constant([1, 2]))]

@@ -41,7 +41,8 @@ All accept `temperature` as a Tensor broadcasting with `logits[..., 0]`
 solver through `tf.numpy_function`),
 keep the dtype of `logits` (float16 and bfloat16 are computed in float32
 and rounded once: noise, surrogate and gradient), take TFP-style seeds
-(`seed=(1, 2)` is stateless), and draw their noise from `tfp_gumbel._noise`.
+(`seed=(1, 2)` is stateless), and draw their noise from the stateless uniforms of
+`tfp_gumbel._backend.tensorflow`.
 The returned shape is the broadcast of `logits` with the temperature (that is,
 the shape of `logits` when the temperature broadcasts into it).
 
@@ -77,7 +78,8 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfp_gumbel import _checks
-from tfp_gumbel import _params
+from tfp_gumbel import _dtypes
+from tfp_gumbel._kernels import masking
 from tfp_gumbel._backend import tensorflow as tf_xp
 from tfp_gumbel._kernels import binary
 from tfp_gumbel._kernels import categorical
@@ -94,6 +96,7 @@ from tfp_gumbel.unbiased import score_function
 __all__ = [
     "SinkhornOptions",
     "SinkhornResult",
+    "SinkhornWarning",
     "conditional_gumbel",
     "disarm",
     "get",
@@ -201,16 +204,13 @@ def conditional_gumbel(logits, sample, num_samples, seed=None):
 
 def _prepare(logits, temperature, categorical):
   """Tensors in the compute dtype, the temperature aligned with `logits`, and
-  the dtype the result is rounded to (`_params.compute_dtype`: float16 and
+  the dtype the result is rounded to (`_dtypes.compute_dtype`: float16 and
   bfloat16 are computed in float32 and rounded once, in `_replace_gradient`).
   """
-  _params.check_static_temperature(temperature)
-  dtype = _params.float_dtype(logits=logits, temperature=temperature)
-  compute = _params.compute_dtype(dtype)
-  logits = tf.cast(tf.convert_to_tensor(logits, dtype=dtype, name="logits"),
-                   compute)
-  temperature = tf.cast(tf.convert_to_tensor(temperature, dtype=dtype,
-                                             name="temperature"), compute)
+  _checks.positive_values(tf.get_static_value(temperature), "temperature")
+  dtype = _dtypes.float_dtype(logits=logits, temperature=temperature)
+  logits = _dtypes.computed(logits, dtype, "logits")
+  temperature = _dtypes.computed(temperature, dtype, "temperature")
   if categorical:
     if logits.shape.rank == 0:
       raise ValueError("`logits` must have the classes on its last axis, got "
@@ -265,7 +265,7 @@ def gumbel_softmax_st(logits, temperature, seed=None):
   return _replace_gradient(
       categorical.one_hot_argmax(tf_xp, perturbed),
       categorical.tempered_softmax(tf_xp, perturbed, temperature,
-                                _params.possible(logits)), dtype)
+                                masking.possible(tf_xp, logits)), dtype)
 
 
 def gumbel_sigmoid_st(logits, temperature, seed=None):
@@ -348,7 +348,7 @@ def gumbel_rao(logits, temperature, num_samples=10, seed=None):
   hard_seed, conditional_seed = tfp.random.split_seed(seed, n=2)
   logits, perturbed = _gumbel_perturbed(logits, temperature, hard_seed)
   hard = categorical.one_hot_argmax(tf_xp, perturbed)
-  possible = _params.possible(logits)
+  possible = masking.possible(tf_xp, logits)
   # The noise of an impossible class would be -inf - (-inf) = NaN; it is
   # never read (`categorical.tempered_softmax` masks the class), 0 keeps it finite.
   noise = tf.stop_gradient(tf.where(
@@ -408,19 +408,19 @@ def reinmax(logits, temperature, seed=None):
   # log pi1 in log space: log((D + s) / 2) is log(s / 2) off the sample and
   # log((1 + s_D) / 2) = softplus(log s_D) - log 2 on it, so it is finite
   # even where softmax(logits / t) underflows.
-  log_s = _params.softmax(
-      _params.divide_by_temperature(logits, temperature), log=True)
+  log_s = tf_xp.softmax(
+      masking.divide_by_temperature(tf_xp, logits, temperature), log=True)
   log_pi1 = (tf.where(hard > 0., tf.math.softplus(log_s), log_s)
              - tf.math.log(tf.constant(2., logits.dtype)))
   # softmax(stop_gradient(log pi1) + logits - stop_gradient(logits)) is pi1 in
   # value (exactly: the added term is 0) with the softmax Jacobian at pi1 as
   # its derivative in `logits`. At an impossible class the added term would
   # be -inf - (-inf) = NaN: there it is 0 (log pi1 is -inf, pi1 exactly 0).
-  finite_logits = tf.where(_params.possible(logits), logits,
+  finite_logits = tf.where(masking.possible(tf_xp, logits), logits,
                            tf.zeros([], logits.dtype))
-  pi1 = _params.softmax(tf.stop_gradient(log_pi1)
+  pi1 = tf_xp.softmax(tf.stop_gradient(log_pi1)
                         + (finite_logits - tf.stop_gradient(finite_logits)))
-  pi0 = _params.softmax(logits)
+  pi0 = tf_xp.softmax(logits)
   return _replace_gradient(hard, 2. * pi1 - 0.5 * pi0, dtype)
 
 
@@ -627,7 +627,7 @@ def solve_sinkhorn(x, num_iters=None, tolerance=None,
     x = tf.convert_to_tensor(x, dtype_hint=tf.float32, name="x")
     _check_square(x, "x")
     dtype = x.dtype
-    x = tf.cast(x, _params.compute_dtype(dtype))
+    x = tf.cast(x, _dtypes.compute_dtype(dtype))
     result = sinkhorn.solve(tf_xp, x, options)
     return result._replace(log_p=tf.cast(result.log_p, dtype))
 
@@ -681,7 +681,7 @@ def gumbel_sinkhorn_st(logits, temperature, seed=None, num_iters=None,
   _, perturbed = _gumbel_perturbed(logits, temperature, seed)
   soft = tf.exp(sinkhorn.log_sinkhorn(
       tf_xp,
-      categorical.tempered(tf_xp, perturbed, temperature, _params.possible(logits)),
+      categorical.tempered(tf_xp, perturbed, temperature, masking.possible(tf_xp, logits)),
       options))
   return _replace_gradient(matching(perturbed), soft, dtype)
 

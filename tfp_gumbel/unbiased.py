@@ -85,7 +85,8 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfp_gumbel import _checks
-from tfp_gumbel import _params
+from tfp_gumbel import _dtypes
+from tfp_gumbel._kernels import masking
 from tfp_gumbel._backend import tensorflow as tf_xp
 from tfp_gumbel._kernels import binary as binary_kernels
 from tfp_gumbel._kernels import categorical
@@ -104,14 +105,14 @@ class _Variables:
   """
 
   def __init__(self, logits, binary, **others):
-    self.dtype = _params.float_dtype(logits=logits, **others)
+    self.dtype = _dtypes.float_dtype(logits=logits, **others)
     self.given = tf.convert_to_tensor(logits, dtype=self.dtype, name="logits")
     if self.given.shape.rank == 0:
       raise ValueError("`logits` must have the classes (or, with "
                        "`binary=True`, the variables) on its last axis, got "
                        "a scalar.")
     self.binary = binary
-    self.compute_dtype = _params.compute_dtype(self.dtype)
+    self.compute_dtype = _dtypes.compute_dtype(self.dtype)
     logits = tf.cast(self.given, self.compute_dtype)
     self.set(logits)
 
@@ -123,7 +124,7 @@ class _Variables:
       self.certain = tf.cast(logits > 0., logits.dtype)
       self.logits = tf.where(self.finite, logits, tf.zeros([], logits.dtype))
     else:
-      self.finite = _params.possible(logits)
+      self.finite = masking.possible(tf_xp, logits)
       self.logits = logits
 
   def shape(self):
@@ -145,7 +146,7 @@ class _Variables:
     if self.binary:
       s = b - tf.math.sigmoid(self.logits)
     else:
-      s = b - tf.math.exp(_params.masked_log_softmax(self.logits, self.finite))
+      s = b - tf.math.exp(masking.masked_log_softmax(tf_xp, self.logits, self.finite))
     return tf.where(self.finite, s, tf.zeros([], s.dtype))
 
   def call(self, f, x):
@@ -341,15 +342,12 @@ def rebar(f, logits, temperature, eta=1.0, seed=None, binary=False):
   tape.gradient(loss, logits)
   ```
   """
-  _params.check_static_temperature(temperature)
+  _checks.positive_values(tf.get_static_value(temperature), "temperature")
   v = _Variables(logits, binary, temperature=temperature, eta=eta)
-  temperature = tf.cast(
-      tf.convert_to_tensor(temperature, v.dtype, name="temperature"),
-      v.compute_dtype)
+  temperature = _dtypes.computed(temperature, v.dtype, "temperature")
   if not binary:
     temperature = temperature[..., tf.newaxis]
-  eta = tf.cast(tf.convert_to_tensor(eta, v.dtype, name="eta"),
-                v.compute_dtype)
+  eta = _dtypes.computed(eta, v.dtype, "eta")
 
   def concrete(z, v):
     if v.binary:

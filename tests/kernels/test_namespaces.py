@@ -2,8 +2,8 @@
 
 The kernels of `tfp_gumbel._kernels` are run with TensorFlow's namespace
 (`_backend/tensorflow.py`, what the TFP families and the estimators use) and
-with `keras.ops` (`_backend/keras_ops.py`, what the Keras layers use on any
-backend), on the same inputs and, for the samplers, the same uniform draws:
+with `keras.ops` (`_backend/keras_ops.py`, the namespace of the Keras 3
+backends), on the same inputs and, for the samplers, the same uniform draws:
 the results agree to a few ulps (float32 and float64). The kernel modules
 import no array library themselves (checked in a fresh process).
 """

@@ -29,6 +29,7 @@ few things `keras.ops` lacks, named for what they do:
 
 `tensorflow.py` is the namespace of the TFP families and the estimators; the
 TF-eager speed tricks (raw ops, skipped masks) live there, not in the math.
-`keras_ops.py` is `keras.ops` itself, plus those names, for any Keras 3
-backend.
+`keras_ops.py` is `keras.ops` itself, plus those of these names that the
+kernels it runs need, for any Keras 3 backend; tests/kernels/test_namespaces.py
+runs the kernels through both and checks that they agree.
 """

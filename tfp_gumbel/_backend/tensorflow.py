@@ -2,8 +2,8 @@
 
 The functions carry `keras.ops`' names; each is TensorFlow's op, called by
 its `tf.math` name: eagerly, an operator such as `*` dispatches through
-Python at about 3x the cost of the op itself (43 vs 15 us at 1 x 10), and a
-small sample is mostly such ops. What TF does faster eagerly than the plain
+Python at several times the cost of the op itself (benchmarks/results/
+design_figures.md, "Eager dispatch"), and a small sample is mostly such ops. What TF does faster eagerly than the plain
 formula (raw ops, one compiled call for a loop of small ops) is decided
 here, so the kernels state each formula once.
 """
@@ -84,8 +84,8 @@ def last_dim(x):
   return tf.shape(x)[-1] if size is None else size
 
 
-def one_hot(indices, num_classes, dtype):
-  return tf.one_hot(indices, num_classes, dtype=dtype)
+def one_hot(indices, num_classes, axis=-1, dtype=None):
+  return tf.one_hot(indices, num_classes, axis=axis, dtype=dtype)
 
 
 def top_k(x, k, sorted=True):  # pylint: disable=redefined-builtin
@@ -116,7 +116,7 @@ def softmax(x, log=False):
   Tensor of higher (or unknown) rank is normalized as the rows of a 2-D
   matrix and reshaped back. A reshape moves no data and each row is
   normalized alone, so the numbers are those of the op on `x`
-  (tests/_backend/test_tensorflow.py checks it bit for bit). Up to rank 5 the
+  (tests/backend/test_tensorflow.py checks it bit for bit). Up to rank 5 the
   op takes `x` as it is: eagerly, the two reshapes would cost several times
   the softmax itself (benchmarks/results/softmax_reshape.md).
   """
@@ -126,7 +126,6 @@ def softmax(x, log=False):
     return op(x)
   shape = tf.shape(x)
   return tf.reshape(op(tf.reshape(x, [-1, shape[-1]])), shape)
-
 
 
 def concat_shapes(*shapes):
@@ -232,7 +231,8 @@ def uniform_open(shape, seed, dtype):
   seed = tfp.random.sanitize_seed(seed)
   tiny = finfo(dtype).tiny
   if tf.executing_eagerly():
-    # Same numbers, ~10x less eager overhead: `stateless_uniform(alg="philox")`
+    # Same numbers, a fraction of the eager overhead ("Eager uniforms" in
+    # benchmarks/results/design_figures.md): `stateless_uniform(alg="philox")`
     # scrambles the seed with about ten small eager ops in Python, while this
     # op does the identical scrambling (core/kernels/stateless_random_ops.cc)
     # in C++. Its draws on [0, 1) are then mapped to [tiny, 1) exactly as
@@ -312,12 +312,6 @@ def matvec(m, v, transpose=False):
   """`m @ v` (`m^T @ v` with `transpose`) for `m` `[..., M, N]` and `v`
   `[..., N]` (or `[..., M]`)."""
   return tf.linalg.matvec(m, v, transpose_a=transpose)
-
-
-# The most dimensions that TF's CPU kernels of SelectV2 and BroadcastTo (8)
-# and ArgMax (7) take: a family's sample adds a sample axis and its kernels an
-# axis or two to the parameters' rank.
-MAX_KERNEL_RANK = 7
 
 
 def on_matrix_batch(fn, x, extra_axes=0):

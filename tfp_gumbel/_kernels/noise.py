@@ -8,7 +8,7 @@ layer of one backend. Both transforms are finite for every such draw.
 __all__ = ["gumbel", "logistic"]
 
 
-def gumbel(xp, shape, seed, dtype):
+def gumbel(xp, shape, seed, dtype="float32"):
   """Standard Gumbel(0, 1) noise, `-log(-log u)`; always finite.
 
   With u in [tiny, 1): -log(u) lies in [eps / 2, -log(tiny)], both finite
@@ -17,7 +17,7 @@ def gumbel(xp, shape, seed, dtype):
   return -xp.log(-xp.log(xp.uniform_open(shape, seed, dtype)))
 
 
-def logistic(xp, shape, seed, dtype):
+def logistic(xp, shape, seed, dtype="float32"):
   """Standard Logistic(0, 1) noise, `log(u) - log(1 - u)`; always finite."""
   u = xp.uniform_open(shape, seed, dtype)
   return xp.log(u) - xp.log1p(-u)

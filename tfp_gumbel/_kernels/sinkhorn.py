@@ -43,6 +43,8 @@ import warnings
 
 import numpy as np
 
+from tfp_gumbel import _checks
+
 __all__ = [
     "DEFAULT_TOLERANCE",
     "MAX_ITERS",
@@ -117,13 +119,6 @@ ERROR_DECREASE = 0.5
 RIDGE_ULPS = 10
 
 
-def _check_count(value, name):
-  if (isinstance(value, bool) or not isinstance(value, (int, np.integer))
-      or value < 1):
-    raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
-  return int(value)
-
-
 @dataclasses.dataclass(frozen=True)
 class SinkhornOptions:
   """How Sinkhorn is solved: validated once, shared by every caller.
@@ -156,7 +151,7 @@ class SinkhornOptions:
     # The one place the options are checked (frozen: set through object).
     if self.num_iters is not None:
       object.__setattr__(self, "num_iters",
-                         _check_count(self.num_iters, "num_iters"))
+                         _checks.integer(self.num_iters, "num_iters"))
     tolerance = self.tolerance
     if tolerance is not None:
       if (isinstance(tolerance, bool)
@@ -166,7 +161,7 @@ class SinkhornOptions:
             f"`tolerance` must be a float in (0, 1), got {tolerance!r}.")
       object.__setattr__(self, "tolerance", float(tolerance))
     object.__setattr__(self, "max_iters",
-                       _check_count(self.max_iters, "max_iters"))
+                       _checks.integer(self.max_iters, "max_iters"))
 
 
 class SinkhornResult(typing.NamedTuple):
@@ -199,7 +194,19 @@ class SinkhornResult(typing.NamedTuple):
 
 
 class SinkhornWarning(RuntimeWarning):
-  """A Sinkhorn solve stopped at `max_iters` before reaching its tolerance."""
+  """A Sinkhorn solve stopped at `max_iters` before reaching its tolerance.
+
+  Raised eagerly by the samplers (`GumbelSinkhorn`, `gumbel_sinkhorn_st`,
+  the layer) where a sample did not converge; `solve_sinkhorn` reports it
+  in its result instead. Make it an error, or silence it, as any warning:
+
+  ```python
+  import warnings
+  with warnings.catch_warnings():
+    warnings.simplefilter("error", tfg.estimators.SinkhornWarning)
+    tfg.GumbelSinkhorn(0.5, tf.zeros([4, 4])).sample(seed=(1, 2))
+  ```
+  """
 
 
 def log_sinkhorn(xp, x, options=SinkhornOptions()):

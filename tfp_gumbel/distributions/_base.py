@@ -3,10 +3,10 @@
 A family is `Relaxation` plus its math. The base owns
 
 - the parameters: the temperature and the family's event parameters
-  (`logits` | `probs`, or `scores`), their common dtype (`_params.float_dtype`),
-  Variables kept as references (`_params.as_parameter`), the exactly-one check;
+  (`logits` | `probs`, or `scores`), their common dtype (`_dtypes.float_dtype`),
+  Variables kept as references (`_dtypes.as_parameter`), the exactly-one check;
 - the dtype policy: `_sample_n` and `_log_prob` compute in
-  `_params.compute_dtype` (float32 for float16 and bfloat16) and round once;
+  `_dtypes.compute_dtype` (float32 for float16 and bfloat16) and round once;
 - the parameter properties, keyed on the event rank of the parameters
   (`_EVENT_NDIMS`: 0 binary, 1 K classes or N items, 2 an N x N matrix):
   a family's `_parameter_properties` returns `_event_parameter_properties`;
@@ -31,7 +31,10 @@ statistic that has a reason to be missing other than "no closed form",
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfp_gumbel import _params
+from tfp_gumbel.distributions import _assertions
+from tfp_gumbel import _dtypes
+from tfp_gumbel._kernels import masking
+from tfp_gumbel._backend import tensorflow as tf_xp
 from tfp_gumbel.distributions import _simplex_bijector
 
 tfb = tfp.bijectors
@@ -43,7 +46,7 @@ __all__ = ["LogitsOrProbs", "Relaxation", "temperature_properties"]
 def temperature_properties(dtype, event_ndims):
   """`ParameterProperties` of a temperature that broadcasts against the
   parameters with their last `event_ndims` axes dropped."""
-  eps = _params.finfo(dtype or tf.float32).eps
+  eps = tf_xp.finfo(dtype or tf.float32).eps
   constraint = lambda: tfb.Softplus(low=eps)  # pylint: disable=unnecessary-lambda-assignment
   if not event_ndims:
     return tfp.util.ParameterProperties(
@@ -70,16 +73,16 @@ class Relaxation(tfd.AutoCompositeTensorDistribution):
                parameters, name,
                reparameterization_type=tfd.FULLY_REPARAMETERIZED):
     if "logits" in params and "probs" in params:
-      _params.check_exactly_one(params["logits"], params["probs"])
+      _assertions.check_exactly_one(params["logits"], params["probs"])
     elif any(value is None for value in params.values()):
       missing = next(key for key, value in params.items() if value is None)
       raise ValueError(f"`{missing}` must be given.")
     with tf.name_scope(name) as name:
-      dtype = _params.float_dtype(temperature=temperature, **params)
-      self._temperature = _params.as_parameter(
+      dtype = _dtypes.float_dtype(temperature=temperature, **params)
+      self._temperature = _dtypes.as_parameter(
           temperature, dtype, "temperature")
       for key, value in params.items():
-        setattr(self, "_" + key, _params.as_parameter(value, dtype, key))
+        setattr(self, "_" + key, _dtypes.as_parameter(value, dtype, key))
       super().__init__(
           dtype=dtype,
           reparameterization_type=reparameterization_type,
@@ -140,7 +143,7 @@ class Relaxation(tfd.AutoCompositeTensorDistribution):
 
   @property
   def _compute_dtype(self):
-    return _params.compute_dtype(self.dtype)
+    return _dtypes.compute_dtype(self.dtype)
 
   def _computed(self, value):
     """`value` in the compute dtype (float32 for float16 and bfloat16)."""
@@ -164,17 +167,18 @@ class Relaxation(tfd.AutoCompositeTensorDistribution):
     if temperature.shape.rank == 0:
       return temperature  # Broadcasts as it is; eagerly, a reshape is an op.
     for _ in range(self._EVENT_NDIMS):
-      # expand_dims: eagerly ~8x cheaper than the slice `[..., tf.newaxis]`.
+      # expand_dims, not the slice `[..., tf.newaxis]`: eagerly a slice is
+      # several small ops (benchmarks/results/design_figures.md, "Slices").
       temperature = tf.expand_dims(temperature, -1)
     return temperature
 
   def _sample_on_one_batch_axis(self, sample_flat, n, params, event_ndims):
     """`sample_flat(*flat)` (`[n, b, ...]`) for `params` broadcast and
-    flattened to one batch axis (`_params.flatten_batch`), put back as
+    flattened to one batch axis (`tf_xp.flatten_batch`), put back as
     `[n, *batch, ...]`: for a family whose sample would exceed TF's CPU
     kernels' rank. The noise of `[n, b, ...]` is that of `[n, *batch, ...]`
     (Philox fills a shape in order), so the numbers are the same."""
-    flat, batch_shape = _params.flatten_batch(params, event_ndims)
+    flat, batch_shape = tf_xp.flatten_batch(params, event_ndims)
     x = sample_flat(*flat)
     return tf.reshape(x, tf.concat([[n], batch_shape, tf.shape(x)[2:]], 0))
 
@@ -245,9 +249,9 @@ class Relaxation(tfd.AutoCompositeTensorDistribution):
       self._static_shape_checks(param, param_name)
     if not self.validate_args:
       return []
-    assertions = _params.temperature_assertions(self._temperature,
+    assertions = _assertions.temperature_assertions(self._temperature,
                                                 is_init=is_init)
-    if is_init != _params.is_ref(param):
+    if is_init != _dtypes.is_ref(param):
       value = tf.convert_to_tensor(param)
       shape_assertions = self._run_time_shape_assertions(value, param_name,
                                                          is_init)
@@ -302,8 +306,8 @@ class Relaxation(tfd.AutoCompositeTensorDistribution):
     """`validate_args` checks of logits / probs (the families with other
     parameters override this)."""
     if name == "logits":
-      return _params.logits_assertions(value, self._EVENT_NDIMS)
-    return _params.probs_assertions(value, self._EVENT_NDIMS)
+      return _assertions.logits_assertions(value, self._EVENT_NDIMS)
+    return _assertions.probs_assertions(value, self._EVENT_NDIMS)
 
 
 
@@ -337,14 +341,14 @@ class LogitsOrProbs(Relaxation):
     probs = tf.convert_to_tensor(self._probs)
     if self._EVENT_NDIMS:
       # A zero probability is an impossible class, logit -inf.
-      return _params.safe_log(probs)
-    return _params.log_odds(probs)
+      return masking.safe_log(tf_xp, probs)
+    return masking.log_odds(tf_xp, probs)
 
   def _probs_parameter_no_checks(self):
     if self._logits is None:
       return tf.convert_to_tensor(self._probs)
     if self._EVENT_NDIMS:
-      return _params.softmax(self._logits)
+      return tf_xp.softmax(self._logits)
     return tf.math.sigmoid(self._logits)
 
   def _computed_logits(self):

@@ -4,8 +4,9 @@
 `GumbelSigmoid` is `LogitGumbelSigmoid` pushed through the sigmoid. They are
 not `tfd.TransformedDistribution`s: that class samples through TFP's private
 call chain (`_call_sample_n`), and its generic machinery costs more than the
-math in eager mode (each public bijector call is ~1 ms of caching, name scopes
-and event-shape bookkeeping). Instead each holds the same parameters as its
+math in eager mode (each public bijector call pays caching, name scopes and
+event-shape bookkeeping: benchmarks/results/design_figures.md, "Push-forward").
+Instead each holds the same parameters as its
 base (on `_base.LogitsOrProbs`) and computes, with the bijector's own
 elementwise math,
 

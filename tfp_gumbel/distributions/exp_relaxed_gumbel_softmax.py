@@ -3,7 +3,8 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfp_gumbel import _params
+from tfp_gumbel.distributions import _assertions
+from tfp_gumbel._kernels import masking
 from tfp_gumbel.distributions import _base
 from tfp_gumbel.distributions import _simplex_bijector
 from tfp_gumbel._backend import tensorflow as tf_xp
@@ -142,11 +143,11 @@ class ExpRelaxedGumbelSoftmax(_base.LogitsOrProbs):
     # reach -inf for finite parameters.
     floor = None
     if self._compute_dtype != self.dtype:
-      floor = float(_params.finfo(self.dtype).min)
+      floor = float(tf_xp.finfo(self.dtype).min)
     logits = self._computed_logits()
     return categorical.log_simplex_log_prob(
         tf_xp, y, logits, self._computed_batch_temperature(),
-        _params.possible_or_none(logits), floor=floor)
+        masking.possible_or_none(tf_xp, logits), floor=floor)
 
   def _default_event_space_bijector(self):
     # R^(K-1) -> open simplex -> log-simplex.
@@ -159,15 +160,15 @@ class ExpRelaxedGumbelSoftmax(_base.LogitsOrProbs):
     if not self.validate_args:
       return []
     y = tf.convert_to_tensor(y)
-    return _params.event_size_assertions(
+    return _assertions.event_size_assertions(
         y, self._num_classes(), self._event_shape_tensor()[0]) + [
         tf.debugging.assert_non_positive(
-            y, message=_params.TFP_SAMPLE_RANGE + " (`x` must lie on the "
+            y, message=_assertions.TFP_SAMPLE_RANGE + " (`x` must lie on the "
                        "log-simplex: found a positive coordinate.)"),
         tf.debugging.assert_less_equal(
             tf.abs(tf.reduce_logsumexp(y, axis=-1)),
-            tf.constant(_params.simplex_tolerance(
+            tf.constant(_assertions.simplex_tolerance(
                 y.dtype, y.shape[-1] or 2**20), y.dtype),
-            message=_params.TFP_SAMPLE_SUM + " (`x` must lie on the "
+            message=_assertions.TFP_SAMPLE_SUM + " (`x` must lie on the "
                     "log-simplex: logsumexp(x, axis=-1) must be 0 for "
                     "ExpRelaxedGumbelSoftmax.)")]

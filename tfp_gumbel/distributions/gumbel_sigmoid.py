@@ -3,7 +3,6 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfp_gumbel import _params
 from tfp_gumbel._backend import tensorflow as tf_xp
 from tfp_gumbel._kernels import binary
 from tfp_gumbel._kernels import masking
@@ -51,8 +50,8 @@ class _Sigmoid(tfb.Sigmoid):
   branch makes the gradient `0 * inf = NaN`. TensorFlow's own `sigmoid` is
   accurate in the lower tail too (within 5e-7 relative down to the smallest
   normal float, measured eagerly and under XLA), and its gradient
-  `y (1 - y)` is finite everywhere; it is also the fastest form (one exp),
-  ~15x faster under XLA than `exp(log_sigmoid(x))`. The log-det-Jacobian is
+  `y (1 - y)` is finite everywhere; it is also the fastest form (one exp;
+  benchmarks/results/design_figures.md, "Sigmoid"). The log-det-Jacobian is
   `log_sigmoid_pair`; the inverse and its log-det-Jacobian are TFP's (see
   `GumbelSigmoid._inverse_and_ildj` for the form used in `log_prob`).
   """
@@ -266,8 +265,8 @@ class GumbelSigmoid(_DistributionFunctions, _pushforward.Pushforward):
     # zero, not NaN, gradient with respect to x.
     # (Two elementwise ops: tf.clip_by_value adds shape checks that cost more
     # than both in eager mode.)
-    below_one = 1. - float(_params.finfo(self.dtype).epsneg)
-    clamped = tf.math.minimum(tf.math.maximum(x, _params.tiny(self.dtype)),
+    below_one = 1. - float(tf_xp.finfo(self.dtype).epsneg)
+    clamped = tf.math.minimum(tf.math.maximum(x, tf_xp.finfo(self.dtype).tiny),
                               tf.constant(below_one, x.dtype))
     # logit(x) and -log(x) - log1p(-x) from the same two logs. TFP derives the
     # latter from the forward log-det-Jacobian at logit(x), two more softplus

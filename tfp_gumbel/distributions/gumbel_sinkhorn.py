@@ -4,8 +4,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfp_gumbel import _noise
-from tfp_gumbel import _params
+from tfp_gumbel._kernels import masking
+from tfp_gumbel._kernels import noise
 from tfp_gumbel._backend import tensorflow as tf_xp
 from tfp_gumbel._kernels import categorical
 from tfp_gumbel._kernels import sinkhorn
@@ -204,7 +204,7 @@ class GumbelSinkhorn(_base.Relaxation):
   def _sample_computed(self, n, seed):
     logits = self._computed(tf.convert_to_tensor(self._logits))
     temperature = self._computed_batch_temperature()
-    if _params.exceeds_kernel_rank(logits, extra=1):
+    if tf_xp.exceeds_kernel_rank(logits, extra=1):
       # [n, batch, N, N] beyond TF's CPU kernels' rank: one batch axis.
       return self._sample_on_one_batch_axis(
           lambda logits, t: self._sample_flat(n, seed, logits, t), n,
@@ -213,12 +213,11 @@ class GumbelSinkhorn(_base.Relaxation):
 
   def _sample_flat(self, n, seed, logits, temperature):
     temperature = self._event_aligned(temperature)
-    gumbel = _noise.gumbel(
-        _params.sample_shape(n, logits, temperature), seed, logits.dtype)
+    gumbel = noise.gumbel(tf_xp, tf_xp.sample_shape(n, logits, temperature), seed, logits.dtype)
     # A forbidden assignment (-inf) is scored -inf after the division, so
     # the temperature's gradient is not -inf * 0 = NaN there.
     scores = categorical.tempered(tf_xp, logits + gumbel, temperature,
-                                  _params.possible_or_none(logits))
+                                  masking.possible_or_none(tf_xp, logits))
     return tf.exp(sinkhorn.log_sinkhorn(tf_xp, scores, self._options))
 
   def _static_shape_checks(self, param, name):

@@ -4,7 +4,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfp_gumbel import _params
+from tfp_gumbel.distributions import _assertions
+from tfp_gumbel._kernels import masking
 from tfp_gumbel.distributions import _pushforward
 from tfp_gumbel.distributions import _simplex_bijector
 from tfp_gumbel._backend import tensorflow as tf_xp
@@ -116,8 +117,8 @@ class GumbelSoftmax(_pushforward.Pushforward):
 
   def _sample_computed(self, n, seed):
     # exp(log_softmax(z)) = softmax(z), computed as such: one op instead of
-    # two (half the time at 100 x 10^5 eagerly and in tf.function: 12 vs
-    # 28 ms).
+    # two over the N x K sample (benchmarks/results/design_figures.md,
+    # "GumbelSoftmax").
     return categorical.gumbel_softmax_sample(
         tf_xp, self._computed_logits(), self._computed_temperature(), n, seed)
 
@@ -125,7 +126,7 @@ class GumbelSoftmax(_pushforward.Pushforward):
     logits = self._computed_logits()
     return categorical.log_simplex_log_prob(
         tf_xp, y, logits, self._computed_batch_temperature(),
-        _params.possible_or_none(logits))
+        masking.possible_or_none(tf_xp, logits))
 
   def _forward(self, y):
     return tf.exp(y)
@@ -136,17 +137,17 @@ class GumbelSoftmax(_pushforward.Pushforward):
     # gradient with respect to x. An impossible class is not clamped: its
     # coordinate is exactly 0 on the support, log 0 = -inf, which the base
     # reads as "on the face", and anything else is off the support.
-    possible = _params.possible_or_none(self._logits_parameter_no_checks())
-    clamped = tf.maximum(x, tf.constant(_params.tiny(self.dtype), x.dtype))
+    possible = masking.possible_or_none(tf_xp, self._logits_parameter_no_checks())
+    clamped = tf.maximum(x, tf.constant(tf_xp.finfo(self.dtype).tiny, x.dtype))
     if possible is None:
       # log(x), and minus its sum: TFP's Exp writes the latter as
-      # (0 - 1) * log(x), an extra N x K pass (under XLA too: 100 x 10^5
-      # log_prob took 34.8 ms with it and 28.5 ms without, jit_compile=True).
+      # (0 - 1) * log(x), an extra N x K pass, which XLA does not remove
+      # (benchmarks/results/design_figures.md, "GumbelSoftmax").
       y = tf.math.log(clamped)
       return y, -tf.reduce_sum(y, axis=-1)
     # safe_log: at an impossible class x is usually exactly 0, where the
     # derivative of log is inf and would meet a zero upstream gradient.
-    y = _params.safe_log(tf.where(possible, clamped, x))
+    y = masking.safe_log(tf_xp, tf.where(possible, clamped, x))
     return y, -self._fldj(y)
 
   def _fldj(self, y):
@@ -167,19 +168,19 @@ class GumbelSoftmax(_pushforward.Pushforward):
     x = tf.convert_to_tensor(x)
     # TFP checks log(x) <= 0, which fails for a negative coordinate (NaN) and
     # one above 1: the same text for both.
-    return _params.event_size_assertions(
+    return _assertions.event_size_assertions(
         x, self._num_classes(), self._event_shape_tensor()[0]) + [
             tf.debugging.assert_non_negative(
-                x, message=_params.TFP_SAMPLE_RANGE + " (`x` must lie on the "
+                x, message=_assertions.TFP_SAMPLE_RANGE + " (`x` must lie on the "
                            "simplex: found a negative coordinate.)"),
             tf.debugging.assert_less_equal(
                 x, tf.ones([], x.dtype),
-                message=_params.TFP_SAMPLE_RANGE + " (`x` must lie on the "
+                message=_assertions.TFP_SAMPLE_RANGE + " (`x` must lie on the "
                         "simplex: found a coordinate above 1.)"),
             tf.debugging.assert_less_equal(
                 tf.abs(tf.reduce_sum(x, axis=-1) - 1.),
-                tf.constant(_params.simplex_tolerance(
+                tf.constant(_assertions.simplex_tolerance(
                     x.dtype, x.shape[-1] or 2**20), x.dtype),
-                message=_params.TFP_SAMPLE_SUM + " (`x` must lie on the "
+                message=_assertions.TFP_SAMPLE_SUM + " (`x` must lie on the "
                         "simplex: its coordinates must sum to 1 along the "
                         "last axis.)")]

@@ -3,8 +3,8 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfp_gumbel import _noise
-from tfp_gumbel import _params
+from tfp_gumbel._kernels import masking
+from tfp_gumbel._kernels import noise
 from tfp_gumbel._backend import tensorflow as tf_xp
 from tfp_gumbel._kernels import sorting
 from tfp_gumbel.distributions import _base
@@ -141,7 +141,7 @@ class RelaxedPlackettLuce(_base.Relaxation):
 
   @classmethod
   def _parameter_properties(cls, dtype, num_classes=None):
-    eps = _params.finfo(dtype or tf.float32).eps
+    eps = tf_xp.finfo(dtype or tf.float32).eps
     return dict(
         # A sample is [..., N, N]: the temperature drops both event axes.
         temperature=_base.temperature_properties(dtype, event_ndims=2),
@@ -165,10 +165,10 @@ class RelaxedPlackettLuce(_base.Relaxation):
   def _sample_computed(self, n, seed):
     # A zero score is an absent item: log-score -inf, with a zero gradient
     # (safe_log), which neural_sort ranks last.
-    log_scores = _params.safe_log(self._computed(
+    log_scores = masking.safe_log(tf_xp, self._computed(
         tf.convert_to_tensor(self._scores)))
     temperature = self._computed_batch_temperature()
-    if _params.exceeds_kernel_rank(log_scores, extra=2):
+    if tf_xp.exceeds_kernel_rank(log_scores, extra=2):
       # [n, batch, N, N] beyond TF's CPU kernels' rank: one batch axis.
       return self._sample_on_one_batch_axis(
           lambda log_scores, t: self._sample_flat(n, seed, log_scores, t), n,
@@ -176,8 +176,7 @@ class RelaxedPlackettLuce(_base.Relaxation):
     return self._sample_flat(n, seed, log_scores, temperature)
 
   def _sample_flat(self, n, seed, log_scores, temperature):
-    gumbel = _noise.gumbel(
-        _params.sample_shape(n, log_scores, self._event_aligned(temperature)),
+    gumbel = noise.gumbel(tf_xp, tf_xp.sample_shape(n, log_scores, self._event_aligned(temperature)),
         seed, log_scores.dtype)
     return sorting.neural_sort(tf_xp, log_scores + gumbel, temperature)
 

@@ -3,8 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from tfp_gumbel import _noise
-from tfp_gumbel import _params
+from tfp_gumbel._kernels import noise
 from tfp_gumbel._backend import tensorflow as tf_xp
 from tfp_gumbel._kernels import subsets
 from tfp_gumbel.distributions import _base
@@ -188,8 +187,7 @@ class RelaxedTopK(_base.LogitsOrProbs):
   def _sample_computed(self, n, seed):
     logits = self._computed_logits()
     temperature = self._computed_temperature()
-    gumbel = _noise.gumbel(
-        _params.sample_shape(n, logits, temperature), seed, logits.dtype)
+    gumbel = noise.gumbel(tf_xp, tf_xp.sample_shape(n, logits, temperature), seed, logits.dtype)
     return subsets.relaxed_top_k(tf_xp, logits + gumbel, self._k, temperature)
 
   def _parameter_control_dependencies(self, is_init):

@@ -47,7 +47,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["RelaxationLayer", "check_positive", "stateless_seed"]
+from tfp_gumbel import _checks
+
+__all__ = ["RelaxationLayer", "stateless_seed"]
 
 _INFERENCE_MODES = ("mode", "probs", "sample")
 _INT32_MAX = np.iinfo(np.int32).max
@@ -81,14 +83,6 @@ def _trailing_axes(x, n):
   return x
 
 
-def check_positive(value, name):
-  """`value` as a float; a `ValueError` naming `name` unless positive, finite."""
-  if not (isinstance(value, (int, float, np.floating, np.integer))
-          and math.isfinite(value) and value > 0):
-    raise ValueError(f"`{name}` must be a positive finite number, got {value!r}.")
-  return float(value)
-
-
 class RelaxationLayer(keras.layers.Layer):
   """Base of the tfp_gumbel layers; see the module doc for the hooks.
 
@@ -111,7 +105,7 @@ class RelaxationLayer(keras.layers.Layer):
                seed=None,
                **kwargs):
     super().__init__(**kwargs)
-    self.initial_temperature = check_positive(temperature, "temperature")
+    self.initial_temperature = _checks.positive(temperature, "temperature")
     if inference not in _INFERENCE_MODES:
       raise ValueError(f"`inference` must be one of {_INFERENCE_MODES}, got "
                        f"{inference!r}.")
@@ -147,7 +141,7 @@ class RelaxationLayer(keras.layers.Layer):
 
   def set_temperature(self, value):
     """Assigns a new positive temperature (used by `TemperatureAnnealing`)."""
-    value = check_positive(value, "temperature")
+    value = _checks.positive(value, "temperature")
     self.log_temperature.assign(math.log(value))
 
   def _work_dtype(self):

@@ -4,6 +4,7 @@ import math
 
 import keras
 
+from tfp_gumbel import _checks
 from tfp_gumbel.layers import _base
 
 __all__ = ["TemperatureAnnealing"]
@@ -81,12 +82,10 @@ class TemperatureAnnealing(keras.callbacks.Callback):
     super().__init__()
     for name, value in [("initial_temperature", initial_temperature),
                         ("min_temperature", min_temperature)]:
-      _base.check_positive(value, name)
+      _checks.positive(value, name)
     if not (math.isfinite(rate) and rate >= 0):
       raise ValueError(f"`rate` must be non-negative and finite, got {rate!r}.")
-    if not (isinstance(update_every, int) and update_every > 0):
-      raise ValueError(
-          f"`update_every` must be a positive int, got {update_every!r}.")
+    _checks.integer(update_every, "update_every")
     if schedule is not None and not callable(schedule):
       raise ValueError(f"`schedule` must be callable, got {schedule!r}.")
     self.initial_temperature = float(initial_temperature)

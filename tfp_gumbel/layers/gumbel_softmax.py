@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from tfp_gumbel import distributions as tfgd
 from tfp_gumbel import estimators
-from tfp_gumbel import _params
+from tfp_gumbel._backend import tensorflow as tf_xp
 from tfp_gumbel.layers import _gumbel
 from tfp_gumbel.layers import gumbel_sigmoid
 
@@ -135,4 +135,4 @@ class GumbelSoftmax(_gumbel.GumbelLayer):
                       dtype=logits.dtype)
 
   def _probs(self, logits):
-    return _params.softmax(logits)
+    return tf_xp.softmax(logits)

@@ -6,9 +6,9 @@ the inference modes are `_base.RelaxationLayer`'s; the relaxed sample is
 """
 
 import keras
-import numpy as np
 import tensorflow as tf
 
+from tfp_gumbel import _checks
 from tfp_gumbel import estimators
 from tfp_gumbel._backend import tensorflow as tf_xp
 from tfp_gumbel._kernels import subsets
@@ -106,10 +106,7 @@ class RelaxedTopK(_base.RelaxationLayer):
     super().__init__(temperature=temperature, hard=hard, estimator=estimator,
                      trainable_temperature=trainable_temperature,
                      inference=inference, seed=seed, **kwargs)
-    if (isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer))
-        or k < 1):
-      raise ValueError(f"`k` must be a positive int, got {k!r}.")
-    self.k = int(k)
+    self.k = _checks.integer(k, "k")
 
   def build(self, input_shape):
     num_classes = input_shape[-1]
