@@ -70,13 +70,6 @@ LAYERS = {
                       (ANYTHING,)),
 }
 
-# until the _params split lands: the old layout's modules, placed as plumbing
-# though the doc no longer names them, and the new layout's files, which the
-# doc names before they exist (afterwards: INTERIM = {}, NOT_YET = set()).
-INTERIM = {"tfp_gumbel/_params.py": "plumbing",
-           "tfp_gumbel/_noise.py": "plumbing"}
-NOT_YET = {"tfp_gumbel/_dtypes.py", "tfp_gumbel/distributions/_assertions.py"}
-
 
 def _relative(path):
   return path.relative_to(ROOT).as_posix()
@@ -88,8 +81,6 @@ MODULES = sorted(_relative(path) for path in PACKAGE.rglob("*.py"))
 def _layer_of(path):
   """The layer whose row places `path` (from the repository root): the row
   naming the file, else the row naming its deepest folder; None if none."""
-  if path in INTERIM:
-    return INTERIM[path]
   best, best_entry = None, ""
   for name, layer in LAYERS.items():
     for entry in layer.modules:
@@ -342,7 +333,7 @@ def test_the_doc_names_existing_paths():
   """ARCHITECTURE.md is the map: each path it names exists."""
   paths = _doc_paths(DOC.read_text())
   assert "tfp_gumbel/_kernels/" in paths  # the pattern finds paths at all
-  missing = sorted(path for path in paths - NOT_YET
+  missing = sorted(path for path in paths
                    if not (ROOT / path).exists())
   assert missing == []
 
@@ -354,7 +345,7 @@ def test_the_doc_names_every_module():
   rows = [line for line in text.splitlines() if line.startswith("| ")]
   unnamed = []
   for path in MODULES:
-    if path in text or path in INTERIM:
+    if path in text:
       continue
     folder, _, name = path.rpartition("/")
     row = [row for row in rows if f"`{folder}/`" in row]

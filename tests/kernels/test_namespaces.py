@@ -23,6 +23,7 @@ from tfp_gumbel._kernels import binary  # pylint: disable=g-import-not-at-top,wr
 from tfp_gumbel._kernels import categorical  # pylint: disable=g-import-not-at-top,wrong-import-position
 from tfp_gumbel._kernels import masking  # pylint: disable=g-import-not-at-top,wrong-import-position
 from tfp_gumbel._kernels import noise  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tfp_gumbel._kernels import subsets  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 NAMESPACES = {"tensorflow": tf_xp, "keras.ops": keras_ops}
 
@@ -97,6 +98,13 @@ def _cases(dtype):
       "binary log_prob": lambda xp: binary.log_prob(
           xp, xp.convert_to_tensor(temperature),
           xp.convert_to_tensor(binary_logits), xp.convert_to_tensor(binary_y)),
+      "relaxed_top_k, k = 2": lambda xp: subsets.relaxed_top_k(
+          xp, xp.convert_to_tensor(logits), 2, xp.convert_to_tensor(t)),
+      "relaxed_top_k, k = 3 of the possible": lambda xp: (
+          subsets.relaxed_top_k(xp, xp.convert_to_tensor(finite_logits), 3,
+                                xp.convert_to_tensor(t))),
+      "top_k_mask": lambda xp: subsets.top_k_mask(
+          xp, xp.convert_to_tensor(finite_logits), 2),
       "binary log_cdf": lambda xp: binary.distribution_function(
           xp, "log_cdf", xp.convert_to_tensor(temperature),
           xp.convert_to_tensor(binary_logits), xp.convert_to_tensor(binary_y)),
