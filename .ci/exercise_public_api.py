@@ -127,7 +127,31 @@ annealing = tfg.layers.TemperatureAnnealing(
 annealing.on_train_batch_end(0)
 check("layers.TemperatureAnnealing")
 
-expected = ({n for n in tfg.__all__ if n not in ("estimators", "layers")}
+# Every function of tfg.ops (Keras's backend here: TensorFlow), relaxed and
+# hard, with the gradient.
+ops_calls = {
+    "gumbel_softmax": lambda x: tfg.ops.gumbel_softmax(
+        x, 0.5, seed=7, hard=True, estimator="gumbel_rao"),
+    "gumbel_sigmoid": lambda x: tfg.ops.gumbel_sigmoid(x, 0.5, seed=7),
+    "relaxed_top_k": lambda x: tfg.ops.relaxed_top_k(x, 2, 0.5, seed=7),
+    "neural_sort": lambda x: tfg.ops.neural_sort(x, 0.5),
+    "relaxed_sort": lambda x: tfg.ops.relaxed_sort(x, 0.5, seed=7, hard=True),
+    "sinkhorn": lambda x: tfg.ops.sinkhorn(x[0]),
+    "gumbel_sinkhorn": lambda x: tfg.ops.gumbel_sinkhorn(x, 0.5, seed=7,
+                                                         hard=True),
+    "matching": lambda x: tfg.ops.matching(x),
+}
+for name in tfg.ops.__all__:
+  inputs = scores if "sinkhorn" in name or name == "matching" else logits
+  with tf.GradientTape() as tape:
+    tape.watch(inputs)
+    value = ops_calls[name](inputs)
+  gradient = tape.gradient(value, inputs)
+  check("ops." + name, value, () if gradient is None else gradient)
+
+expected = ({n for n in tfg.__all__
+             if n not in ("estimators", "layers", "ops")}
+            | {"ops." + n for n in tfg.ops.__all__}
             | {"estimators." + n for n in est.__all__}
             | {"layers." + n for n in tfg.layers.__all__}
             | set(kl.__all__) | set(monte_carlo.__all__))

@@ -185,4 +185,4 @@ def top_k_mask(xp, x, k):
   ```
   """
   indices = xp.top_k(x, k, sorted=False)[1]
-  return xp.max(xp.one_hot(indices, xp.last_dim(x), x.dtype), axis=-2)
+  return xp.max(xp.one_hot(indices, xp.last_dim(x), dtype=x.dtype), axis=-2)
