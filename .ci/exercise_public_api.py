@@ -9,6 +9,7 @@ public name is not exercised.
 """
 
 import os
+import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -63,6 +64,15 @@ for module in (tfg, monte_carlo):
         module.monte_carlo_relaxed_kl(p, q, sample_size=16, seed=(3, 4)))
 
 # Every estimator, each once (matching needs scipy).
+def _warned(category, fn):
+  """`fn()`'s result, failing unless it warned with `category`."""
+  with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    result = fn()
+  assert any(issubclass(w.category, category) for w in caught), caught
+  return result
+
+
 est = tfg.estimators
 calls = {
     "conditional_gumbel": lambda: est.conditional_gumbel(
@@ -77,6 +87,11 @@ calls = {
     "SinkhornOptions": lambda: est.solve_sinkhorn(
         scores, options=est.SinkhornOptions(num_iters=3)),
     "SinkhornResult": lambda: est.solve_sinkhorn(scores),
+    # The warning, raised where a sample stopped at max_iters = 1 (t = 0.1,
+    # 8 x 8: one Newton step is far from the tolerance).
+    "SinkhornWarning": lambda: _warned(est.SinkhornWarning, lambda: (
+        tfg.GumbelSinkhorn(0.1, 3. * tf.random.stateless_normal(
+            [4, 8, 8], seed=(1, 7)), max_iters=1).sample(seed=(5, 6)))),
     "solve_sinkhorn": lambda: est.solve_sinkhorn(scores).log_p,
     "plackett_luce_st": lambda: est.plackett_luce_st(logits, 0.5, seed=(5, 6)),
     "reinmax": lambda: est.reinmax(logits, 0.5, seed=(5, 6)),
@@ -127,7 +142,31 @@ annealing = tfg.layers.TemperatureAnnealing(
 annealing.on_train_batch_end(0)
 check("layers.TemperatureAnnealing")
 
-expected = ({n for n in tfg.__all__ if n not in ("estimators", "layers")}
+# Every function of tfg.ops (Keras's backend here: TensorFlow), relaxed and
+# hard, with the gradient.
+ops_calls = {
+    "gumbel_softmax": lambda x: tfg.ops.gumbel_softmax(
+        x, 0.5, seed=7, hard=True, estimator="gumbel_rao"),
+    "gumbel_sigmoid": lambda x: tfg.ops.gumbel_sigmoid(x, 0.5, seed=7),
+    "relaxed_top_k": lambda x: tfg.ops.relaxed_top_k(x, 2, 0.5, seed=7),
+    "neural_sort": lambda x: tfg.ops.neural_sort(x, 0.5),
+    "relaxed_sort": lambda x: tfg.ops.relaxed_sort(x, 0.5, seed=7, hard=True),
+    "sinkhorn": lambda x: tfg.ops.sinkhorn(x[0]),
+    "gumbel_sinkhorn": lambda x: tfg.ops.gumbel_sinkhorn(x, 0.5, seed=7,
+                                                         hard=True),
+    "matching": lambda x: tfg.ops.matching(x),
+}
+for name in tfg.ops.__all__:
+  inputs = scores if "sinkhorn" in name or name == "matching" else logits
+  with tf.GradientTape() as tape:
+    tape.watch(inputs)
+    value = ops_calls[name](inputs)
+  gradient = tape.gradient(value, inputs)
+  check("ops." + name, value, () if gradient is None else gradient)
+
+expected = ({n for n in tfg.__all__
+             if n not in ("estimators", "layers", "ops")}
+            | {"ops." + n for n in tfg.ops.__all__}
             | {"estimators." + n for n in est.__all__}
             | {"layers." + n for n in tfg.layers.__all__}
             | set(kl.__all__) | set(monte_carlo.__all__))

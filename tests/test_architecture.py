@@ -57,15 +57,16 @@ LAYERS = {
     "estimators": Layer(("tfp_gumbel/unbiased.py", "tfp_gumbel/estimators.py"),
                         BELOW_FAMILIES,
                         (("estimators.py", "unbiased.py"),)),
+    "functions": Layer(("tfp_gumbel/ops.py",), BELOW_FAMILIES),
     "helpers": Layer(("tfp_gumbel/kl.py", "tfp_gumbel/monte_carlo.py"),
                      BELOW_FAMILIES + ("families",),
                      (("monte_carlo.py", "kl.py"),)),
     "layers": Layer(("tfp_gumbel/layers/",),
-                    BELOW_FAMILIES + ("families", "estimators", "helpers",
-                                      "layers")),
+                    BELOW_FAMILIES + ("families", "estimators", "functions",
+                                      "helpers", "layers")),
     "entry": Layer(("tfp_gumbel/__init__.py", "tfp_gumbel/__main__.py"),
-                   BELOW_FAMILIES + ("families", "estimators", "helpers",
-                                     "layers", "entry")),
+                   BELOW_FAMILIES + ("families", "estimators", "functions",
+                                     "helpers", "layers", "entry")),
     "programs": Layer(("tfp_gumbel_cli.py", "examples/", "benchmarks/"),
                       (ANYTHING,)),
 }
@@ -415,13 +416,11 @@ def test_tfp_subclasses_override_only_tfps_hooks():
 
 # The kernels that call names only TF's namespace has (ARCHITECTURE.md, Each
 # formula once).
-TF_ONLY = {"sinkhorn", "matching"}
 
 
 def test_the_namespaces_have_the_names_the_kernels_call():
-  """ARCHITECTURE.md, Each formula once: TF's namespace has every name every
-  kernel calls; `keras_ops.py` every name but those of `sinkhorn.py` and
-  `matching.py`, which call names only TF's namespace has so far."""
+  """ARCHITECTURE.md, Each formula once: both namespaces have every name
+  every kernel calls."""
   pytest.importorskip("keras")
   tf_xp = importlib.import_module("tfp_gumbel._backend.tensorflow")
   keras_ops = importlib.import_module("tfp_gumbel._backend.keras_ops")
@@ -430,8 +429,8 @@ def test_the_namespaces_have_the_names_the_kernels_call():
              if isinstance(node, ast.Attribute)
              and isinstance(node.value, ast.Name) and node.value.id == "xp"}
     assert sorted(n for n in names if not hasattr(tf_xp, n)) == [], path.name
-    lacking = sorted(n for n in names if not hasattr(keras_ops, n))
-    assert bool(lacking) == (path.stem in TF_ONLY), (path.name, lacking)
+    assert sorted(n for n in names if not hasattr(keras_ops, n)) == [], \
+        path.name
 
 
 # No module of tfp_gumbel writes another object's private attributes or calls

@@ -160,6 +160,19 @@ def _cases():
                                       [K], None),
       "estimators.top_k_st": (lambda x: est.top_k_st(x, 2, 0.5, seed=(5, 6)),
                               [K], None),
+      "ops.gumbel_softmax": (lambda x: tfg.ops.gumbel_softmax(
+          x, 0.5, seed=5, hard=True), [K], None),
+      "ops.gumbel_sigmoid": (lambda x: tfg.ops.gumbel_sigmoid(
+          x, 0.5, seed=5, hard=True), [K], None),
+      "ops.relaxed_top_k": (lambda x: tfg.ops.relaxed_top_k(
+          x, 2, 0.5, seed=5, hard=True), [K], None),
+      "ops.neural_sort": (lambda x: tfg.ops.neural_sort(x, 0.5), [K], None),
+      "ops.relaxed_sort": (lambda x: tfg.ops.relaxed_sort(
+          x, 0.5, seed=5, hard=True), [K], None),
+      "ops.sinkhorn": (tfg.ops.sinkhorn, [K, K], None),
+      "ops.gumbel_sinkhorn": (lambda x: tfg.ops.gumbel_sinkhorn(
+          x, 0.5, seed=5), [K, K], None),
+      "ops.matching": (tfg.ops.matching, [K, K], None),
       "layers.GumbelSoftmax": _layer(
           lambda: tfg.layers.GumbelSoftmax(0.5, hard=True, kl_weight=1.,
                                            seed=7), [K]),
@@ -197,18 +210,24 @@ CASES = _cases()
 # The matching solves the assignment with scipy on the host
 # (tf.numpy_function), which XLA cannot compile: it is documented as
 # unavailable under jit_compile=True.
-NOT_UNDER_XLA = {"estimators.matching", "estimators.gumbel_sinkhorn_st"}
+NOT_UNDER_XLA = {"estimators.matching", "estimators.gumbel_sinkhorn_st",
+                 "ops.matching"}
+# tfg.ops takes the shapes of Keras's backends: known when traced (a
+# tf.function of unknown dimensions is TF-only), so it is traced on the
+# shapes of its inputs.
+STATIC_SHAPES = {name for name in CASES if name.startswith("ops.")}
 # CI sweeps every rank eagerly and the extremes compiled; `-m slow` all.
 FAST = {"eager": range(7), "function": (0, 6), "xla": (6,)}
 
 
 def test_every_public_name_is_swept():
   # A warning class has no shapes: it is raised, not called on Tensors.
-  names = ({n for n in tfg.__all__ if n not in ("estimators", "layers")}
+  names = ({n for n in tfg.__all__ if n not in ("estimators", "layers", "ops")}
            | {"estimators." + n for n in tfg.estimators.__all__
               if not (isinstance(getattr(tfg.estimators, n), type)
                       and issubclass(getattr(tfg.estimators, n), Warning))}
-           | {"layers." + n for n in tfg.layers.__all__})
+           | {"layers." + n for n in tfg.layers.__all__}
+           | {"ops." + n for n in tfg.ops.__all__})
   assert names == set(CASES)
 
 
@@ -244,7 +263,9 @@ def test_any_batch_rank(name, mode, rank):
     gradient = tape.gradient(total, x)
     return outputs, (tf.zeros_like(x) if gradient is None else gradient)
 
-  if mode == "function":
+  if mode == "function" and name in STATIC_SHAPES:
+    run = tf.function(run)
+  elif mode == "function":
     run = tf.function(run, input_signature=[
         tf.TensorSpec([None] * (rank + len(event)), tf.float32)])
   elif mode == "xla":

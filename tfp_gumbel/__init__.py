@@ -13,7 +13,8 @@ d.log_prob(x)
 below is imported on first use (PEP 562), and the distributions, estimators
 and layers check then that TensorFlow, TFP and tf-keras are installed
 (`pip install "tfp_gumbel[tensorflow]"`), with an ImportError that says what
-was found and what is needed where they are not.
+was found and what is needed where they are not. `tfg.ops`, the relaxations
+as functions of the active Keras backend's tensors, needs Keras only.
 """
 
 import importlib
@@ -38,6 +39,7 @@ _PUBLIC = {
     "layers": "tfp_gumbel.layers",
     "monte_carlo_entropy": "tfp_gumbel.monte_carlo",
     "monte_carlo_relaxed_kl": "tfp_gumbel.monte_carlo",
+    "ops": "tfp_gumbel.ops",
 }
 
 # A literal list: docs/gen_pages.py reads it from the source.
@@ -53,11 +55,12 @@ __all__ = [
     "layers",
     "monte_carlo_entropy",
     "monte_carlo_relaxed_kl",
+    "ops",
 ]
 assert sorted(__all__) == sorted(_PUBLIC)
 
 if typing.TYPE_CHECKING:  # what static tools and IDEs see
-  from tfp_gumbel import estimators, layers
+  from tfp_gumbel import estimators, layers, ops
   from tfp_gumbel.distributions import (
       ExpRelaxedGumbelSoftmax, GumbelSigmoid, GumbelSinkhorn, GumbelSoftmax,
       RelaxedPlackettLuce, RelaxedTopK)

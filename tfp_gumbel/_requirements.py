@@ -1,5 +1,5 @@
-"""The TensorFlow stack the distributions, estimators and layers need, checked
-when they are first imported.
+"""The TensorFlow stack the distributions, estimators and layers need, and the
+Keras that `tfg.ops` needs, checked when they are first imported.
 
 TensorFlow, TensorFlow Probability and tf-keras are no hard dependency of the
 package (setup.cfg's `tensorflow` extra brings them), for the reason TFP gives
@@ -17,17 +17,23 @@ import importlib
 import importlib.util
 import re
 
-__all__ = ["INSTALL_LINE", "require_tensorflow"]
+__all__ = ["INSTALL_LINE", "KERAS_INSTALL_LINE", "require_keras",
+           "require_tensorflow"]
 
 # The oldest releases the package is tested with (.ci/oldest.txt): TFP 0.25 is
 # the first with numpy 2 support that the package relies on, and TF 2.18 is the
 # oldest TensorFlow that TFP 0.25 accepts.
-MINIMUM = {"tensorflow": (2, 18), "tensorflow_probability": (0, 25)}
+MINIMUM = {"tensorflow": (2, 18), "tensorflow_probability": (0, 25),
+           # The Keras that TensorFlow 2.18 brings (setup.cfg).
+           "keras": (3, 5)}
 NAMES = {"tensorflow": "TensorFlow",
          "tensorflow_probability": "TensorFlow Probability",
          "tf_keras": "tf-keras"}
 INSTALL_LINE = ('pip install "tfp_gumbel[tensorflow]"   (nightly builds: '
                 "pip install tf-nightly tfp-nightly tf-keras-nightly)")
+KERAS_INSTALL_LINE = ('pip install "keras>=3.5" jax   (or torch, with '
+                      "KERAS_BACKEND=torch; or TensorFlow: "
+                      'pip install "tfp_gumbel[tensorflow]")')
 
 
 def _release(version):
@@ -82,3 +88,22 @@ def require_tensorflow(what):
         f"{'.'.join(map(str, MINIMUM['tensorflow_probability']))} and tf-keras; "
         f"found: {', '.join(found)}. Install them with:\n  {INSTALL_LINE}"
     ) from cause
+
+
+def require_keras(what):
+  """Raises ImportError unless Keras 3 imports with its backend.
+
+  Keras imports its backend (`KERAS_BACKEND`, TensorFlow by default) when it
+  is imported, so a Keras whose backend is missing is "not importable", with
+  Keras's own error in the text.
+
+  Args:
+    what: the part of tfp_gumbel being imported (e.g. "tfp_gumbel.ops").
+  """
+  description, ok, error = _found("keras")
+  if not ok:
+    raise ImportError(
+        f"{what} needs Keras >= {'.'.join(map(str, MINIMUM['keras']))} with "
+        f"one of its backends (JAX, PyTorch or TensorFlow, chosen by "
+        f"KERAS_BACKEND); found: Keras {description}. Install them with:\n"
+        f"  {KERAS_INSTALL_LINE}") from error

@@ -16,11 +16,13 @@ few things `keras.ops` lacks, named for what they do:
 | `flatten_batch(arrays, event_ndims)` | the arrays broadcast and flattened to one batch axis, and that batch shape |
 | `last_dim(x)` | the size of the last axis: a Python int where static |
 | `softmax(x, log=False)` | over the last axis, at any rank |
-| `while_loop(cond, body, loop_vars, maximum_iterations)` | a loop whose count is known only at run time |
+| `cumsum(x, axis, exclusive=False)` | with `exclusive`, the sums of the entries before each (`keras.ops.cumsum` has no such option) |
+| `while_loop(cond, body, loop_vars, maximum_iterations)` | a loop whose count is known only at run time; differentiable in reverse mode where `maximum_iterations` is a Python int (on JAX, a `fori_loop` of that many guarded steps) |
 | `eager_compiled(f)` | `f` run as one compiled call when executing eagerly (a loop of small ops), `f` itself otherwise |
-| `custom_gradient(f)` | `f` returns `(value, grad)`; `grad(upstream)` |
-| `host_call(fn, x)` | a numpy function of `x` with an output of `x`'s shape and dtype |
+| `custom_gradient(f)` | `f` returns `(value, grad)`; `grad(upstream)` (`keras_ops` adapts it to Keras's portable `grad(*args, upstream=None)`) |
+| `host_call(fn, x)` | a numpy function of `x` with an output of `x`'s shape and dtype, no gradient (`jax.pure_callback` on JAX, `tf.numpy_function` in a TF graph, a plain call eagerly) |
 | `uniform_open(shape, seed, dtype)` | uniform noise on `[tiny, 1)` from a stateless seed |
+| `cholesky(x)` | the lower Cholesky factor, NaN (not an error) for a matrix that rounding made indefinite |
 | `cholesky_solve(chol, rhs)` | `a^-1 rhs` from the lower Cholesky factor of `a` |
 | `diagonal_matrix(x)` | the diagonal matrices with `x`'s last axis on their diagonals (batched `diag`) |
 | `matmul_transposed(a, b)` | `a @ swapaxes(b, -1, -2)` in one op |

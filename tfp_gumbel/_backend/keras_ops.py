@@ -2,7 +2,10 @@
 
 `keras.ops` itself, on whichever backend Keras runs (TensorFlow, JAX,
 PyTorch), plus the names the kernels use that `keras.ops` lacks. Nothing here
-imports TensorFlow unless Keras's backend is TensorFlow. Nothing is skipped
+imports TensorFlow unless Keras's backend is TensorFlow. The few pieces that
+differ by backend (`lgamma`, `while_loop`'s reverse-differentiable form on
+JAX, `host_call`, `cholesky`) each choose by `keras.backend.backend()` inside
+one small function. Nothing is skipped
 for a value known in advance (`static_value` is always None): on a traced
 backend nothing is known, and the skips are a TF-eager speed matter.
 """
@@ -12,6 +15,7 @@ import keras
 import ml_dtypes
 import numpy as np
 from keras.ops import *  # pylint: disable=wildcard-import,unused-wildcard-import
+from keras.ops import cumsum as _cumsum
 from keras.ops import log_softmax as _log_softmax
 from keras.ops import softmax as _softmax
 
@@ -85,3 +89,170 @@ def uniform_open(shape, seed, dtype):
 def eager_compiled(f):
   """`f` itself: Keras compiles the step that calls it."""
   return f
+
+
+def cumsum(x, axis=-1, exclusive=False):
+  """`keras.ops.cumsum`, or with `exclusive` the sums of the entries before
+  each one (0 first): the inclusive sums shifted by one along `axis`, so each
+  is the same sum in the same order as TensorFlow's exclusive cumsum."""
+  if not exclusive:
+    return _cumsum(x, axis=axis)
+  x = keras.ops.moveaxis(x, axis, -1)
+  shifted = keras.ops.concatenate(
+      [keras.ops.zeros_like(x[..., :1]), _cumsum(x[..., :-1], axis=-1)], -1)
+  return keras.ops.moveaxis(shifted, -1, axis)
+
+
+def while_loop(cond, body, loop_vars, maximum_iterations=None):
+  """`keras.ops.while_loop`, differentiable in reverse mode on every backend
+  when `maximum_iterations` is a Python int.
+
+  On JAX `keras.ops.while_loop` is `jax.lax.while_loop`, which reverse-mode
+  differentiation rejects; with a static cap the loop is run as a
+  `fori_loop` of that many steps (a scan, which JAX differentiates), each
+  step the body where `cond` holds and the identity after, as TensorFlow's
+  `tf.while_loop(maximum_iterations=...)` computes it.
+  """
+  if keras.backend.backend() == "jax" and isinstance(
+      maximum_iterations, (int, np.integer)):
+    import jax  # pylint: disable=g-import-not-at-top
+
+    def step(_, loop_vars):
+      return jax.lax.cond(cond(*loop_vars), lambda v: tuple(body(*v)),
+                          lambda v: v, loop_vars)
+
+    loop_vars = tuple(keras.ops.convert_to_tensor(v) for v in loop_vars)
+    return jax.lax.fori_loop(0, int(maximum_iterations), step, loop_vars)
+  return keras.ops.while_loop(cond, body, tuple(loop_vars),
+                              maximum_iterations=maximum_iterations)
+
+
+def custom_gradient(f):
+  """`keras.ops.custom_gradient` for the kernels' form: `f` returns
+  `(value, grad)` with `grad(upstream)`. PyTorch's Keras backend calls the
+  gradient as `grad(*args, upstream=...)`, JAX's and TensorFlow's as
+  `grad(upstream)`: the wrapper takes both."""
+
+  def wrapped(*args):
+    value, grad = f(*args)
+
+    def portable_grad(*grad_args, upstream=None):
+      if upstream is None:
+        (upstream,) = grad_args
+      return grad(upstream)
+
+    return value, portable_grad
+
+  return keras.ops.custom_gradient(wrapped)
+
+
+def host_call(fn, x):
+  """`fn(numpy array) -> numpy array` of `x`'s shape and dtype, run in Python
+  on the host, without gradient: `jax.pure_callback` on JAX (inside `jit`
+  too), `tf.numpy_function` in a TensorFlow graph, a plain call eagerly
+  (TensorFlow, PyTorch, numpy)."""
+  x = keras.ops.stop_gradient(x)
+  backend = keras.backend.backend()
+  if backend == "jax":
+    import jax  # pylint: disable=g-import-not-at-top
+    return jax.pure_callback(
+        fn, jax.ShapeDtypeStruct(x.shape, x.dtype), x,
+        vmap_method="sequential")
+  if backend == "tensorflow":
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    if tf.executing_eagerly():
+      return tf.convert_to_tensor(fn(x.numpy()))
+    result = tf.numpy_function(fn, [x], x.dtype, stateful=False)
+    result.set_shape(x.shape)
+    return result
+  if backend == "torch":
+    import torch  # pylint: disable=g-import-not-at-top
+    return torch.as_tensor(fn(x.detach().cpu().numpy()), device=x.device)
+  return fn(np.asarray(x))
+
+
+def cholesky(x):
+  """The lower Cholesky factor, NaN (never an error) where rounding made a
+  matrix indefinite: the Sinkhorn solver then takes a row normalization
+  instead. `keras.ops.cholesky` raises there on TensorFlow and PyTorch (and
+  eagerly on JAX)."""
+  backend = keras.backend.backend()
+  if backend == "jax":
+    import jax  # pylint: disable=g-import-not-at-top
+    return jax.numpy.linalg.cholesky(x)
+  if backend == "tensorflow":
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    return tf.linalg.cholesky(x)
+  if backend == "torch":
+    import torch  # pylint: disable=g-import-not-at-top
+    chol, info = torch.linalg.cholesky_ex(x)
+    return torch.where((info > 0)[..., None, None],
+                       torch.full_like(chol, float("nan")), chol)
+  try:
+    return np.linalg.cholesky(x)
+  except np.linalg.LinAlgError:
+    # numpy raises for the whole batch: each matrix alone, NaN where it fails.
+    x = np.asarray(x)
+    flat = x.reshape((-1,) + x.shape[-2:])
+    out = np.full_like(flat, np.nan)
+    for b, matrix in enumerate(flat):
+      try:
+        out[b] = np.linalg.cholesky(matrix)
+      except np.linalg.LinAlgError:
+        pass
+    return out.reshape(x.shape)
+
+
+def cholesky_solve(chol, rhs):
+  """`a^-1 rhs` from the lower Cholesky factor `chol` of `a` (batched): two
+  triangular solves, as TensorFlow's `cholesky_solve` computes it."""
+  y = keras.ops.solve_triangular(chol, rhs, lower=True)
+  return keras.ops.solve_triangular(keras.ops.swapaxes(chol, -1, -2), y,
+                                    lower=False)
+
+
+def diagonal_matrix(x):
+  """The diagonal matrices `[..., N, N]` with `x` `[..., N]` on their
+  diagonals (`keras.ops.diag` takes a 1-D `x` only); exact: a selection."""
+  n = keras.ops.shape(x)[-1]
+  return keras.ops.where(keras.ops.eye(n, dtype="bool"),
+                         keras.ops.expand_dims(x, -1),
+                         keras.ops.zeros((), x.dtype))
+
+
+def matmul_transposed(a, b):
+  """`a @ swapaxes(b, -1, -2)`."""
+  return keras.ops.matmul(a, keras.ops.swapaxes(b, -1, -2))
+
+
+def matvec(m, v, transpose=False):
+  """`m @ v` (`m^T @ v` with `transpose`) for `m` `[..., M, N]` and `v`
+  `[..., N]` (or `[..., M]`)."""
+  if transpose:
+    m = keras.ops.swapaxes(m, -1, -2)
+  return keras.ops.squeeze(
+      keras.ops.matmul(m, keras.ops.expand_dims(v, -1)), -1)
+
+
+# As in the TensorFlow namespace: the most dimensions that TF's CPU kernels
+# of SelectV2 and BroadcastTo (8) and ArgMax (7) take (Keras's TensorFlow
+# backend runs them).
+MAX_KERNEL_RANK = 7
+
+
+def on_matrix_batch(fn, x, extra_axes=0):
+  """`fn(x)` for a batch of matrices `x` `[..., M, N]`, on one batch axis
+  where `x`'s rank plus the `extra_axes` that `fn` adds could exceed
+  `MAX_KERNEL_RANK` (see the TensorFlow namespace); the same matrices in the
+  same order, so no number changes."""
+  shape = tuple(keras.ops.shape(x))
+  if len(shape) + extra_axes <= MAX_KERNEL_RANK:
+    return fn(x)
+  result = fn(keras.ops.reshape(x, (-1,) + shape[-2:]))
+
+  def unflatten(t):
+    if t is None or len(keras.ops.shape(t)) == 0:
+      return t
+    return keras.ops.reshape(t, shape[:-2] + tuple(keras.ops.shape(t))[1:])
+
+  return keras.tree.map_structure(unflatten, result)

@@ -367,7 +367,7 @@ def _solve(xp, x, tolerance, max_iters):
   x, spread = _shifted(xp, x)
   tolerance = _applied_tolerance(xp, spread, tolerance, x)
   stage_tolerance = xp.maximum(tolerance, xp.constant(STAGE_TOLERANCE, dtype))
-  potentials = xp.zeros(xp.concatenate([xp.shape(spread), [n]], 0), dtype)
+  potentials = xp.zeros(xp.concat_shapes(xp.shape(spread), [n]), dtype)
 
   def evaluate(f, scale):
     xs = x / scale[..., None, None]

@@ -96,7 +96,7 @@ def neural_sort(xp, s, temperature):
     n = s.shape[-1]
     weights = xp.constant(np.arange(n - 1, -n, -2)[:, None], dtype)  # [N, 1]
   else:  # N' - 1 - 2i, N' per row
-    ranks = xp.arange(xp.last_dim(s), dtype)                         # [N]
+    ranks = xp.arange(xp.last_dim(s), dtype=dtype)                   # [N]
     weights = xp.expand_dims(count - 1. - 2. * ranks, -1)          # [..., N, 1]
   scores = xp.multiply(weights, row) - pairwise                    # [..., N, N]
   # [..., 1, 1] against the rows and items; a scalar too where items are
