@@ -87,6 +87,7 @@ from tfp_gumbel._kernels import noise
 from tfp_gumbel._kernels import matching as matching_kernels
 from tfp_gumbel._kernels import sinkhorn
 from tfp_gumbel._kernels import sorting
+from tfp_gumbel._kernels import straight_through as straight_through_kernels
 from tfp_gumbel._kernels import subsets
 from tfp_gumbel.unbiased import disarm
 from tfp_gumbel.unbiased import rebar
@@ -125,7 +126,7 @@ def _replace_gradient(value, surrogate, dtype=None):
   result is rounded to it (exact for the 0/1 value; the gradient is rounded
   once on its way back).
   """
-  result = value + (surrogate - tf.stop_gradient(surrogate))
+  result = straight_through_kernels.replace_gradient(tf_xp, value, surrogate)
   return result if dtype is None else tf.cast(result, dtype)
 
 
@@ -348,16 +349,9 @@ def gumbel_rao(logits, temperature, num_samples=10, seed=None):
   hard_seed, conditional_seed = tfp.random.split_seed(seed, n=2)
   logits, perturbed = _gumbel_perturbed(logits, temperature, hard_seed)
   hard = categorical.one_hot_argmax(tf_xp, perturbed)
-  possible = masking.possible(tf_xp, logits)
-  # The noise of an impossible class would be -inf - (-inf) = NaN; it is
-  # never read (`categorical.tempered_softmax` masks the class), 0 keeps it finite.
-  noise = tf.stop_gradient(tf.where(
-      possible,
-      categorical.conditional_gumbel(tf_xp, logits, hard, num_samples,
-                                     conditional_seed) - logits,
-      tf.zeros([], logits.dtype)))
-  surrogate = tf.reduce_mean(
-      categorical.tempered_softmax(tf_xp, logits + noise, temperature, possible), axis=0)
+  surrogate = straight_through_kernels.gumbel_rao_surrogate(
+      tf_xp, logits, temperature, hard, masking.possible(tf_xp, logits),
+      num_samples, conditional_seed)
   return _replace_gradient(hard, surrogate, dtype)
 
 
@@ -405,23 +399,9 @@ def reinmax(logits, temperature, seed=None):
   logits, temperature, dtype = _prepare(logits, temperature, categorical=True)
   logits, perturbed = _gumbel_perturbed(logits, temperature, seed)
   hard = categorical.one_hot_argmax(tf_xp, perturbed)
-  # log pi1 in log space: log((D + s) / 2) is log(s / 2) off the sample and
-  # log((1 + s_D) / 2) = softplus(log s_D) - log 2 on it, so it is finite
-  # even where softmax(logits / t) underflows.
-  log_s = tf_xp.softmax(
-      masking.divide_by_temperature(tf_xp, logits, temperature), log=True)
-  log_pi1 = (tf.where(hard > 0., tf.math.softplus(log_s), log_s)
-             - tf.math.log(tf.constant(2., logits.dtype)))
-  # softmax(stop_gradient(log pi1) + logits - stop_gradient(logits)) is pi1 in
-  # value (exactly: the added term is 0) with the softmax Jacobian at pi1 as
-  # its derivative in `logits`. At an impossible class the added term would
-  # be -inf - (-inf) = NaN: there it is 0 (log pi1 is -inf, pi1 exactly 0).
-  finite_logits = tf.where(masking.possible(tf_xp, logits), logits,
-                           tf.zeros([], logits.dtype))
-  pi1 = tf_xp.softmax(tf.stop_gradient(log_pi1)
-                        + (finite_logits - tf.stop_gradient(finite_logits)))
-  pi0 = tf_xp.softmax(logits)
-  return _replace_gradient(hard, 2. * pi1 - 0.5 * pi0, dtype)
+  surrogate = straight_through_kernels.reinmax_surrogate(
+      tf_xp, logits, temperature, hard, masking.possible(tf_xp, logits))
+  return _replace_gradient(hard, surrogate, dtype)
 
 
 _ESTIMATORS = {

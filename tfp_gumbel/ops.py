@@ -76,6 +76,7 @@ from tfp_gumbel._kernels import matching as matching_kernels  # pylint: disable=
 from tfp_gumbel._kernels import noise  # pylint: disable=g-import-not-at-top,wrong-import-position
 from tfp_gumbel._kernels import sinkhorn as sinkhorn_kernels  # pylint: disable=g-import-not-at-top,wrong-import-position
 from tfp_gumbel._kernels import sorting  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tfp_gumbel._kernels import straight_through  # pylint: disable=g-import-not-at-top,wrong-import-position
 from tfp_gumbel._kernels import subsets  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 __all__ = [
@@ -171,12 +172,10 @@ def _seeds(seed, n):
 
 
 def _straight_through(hard, soft, dtype):
-  """`hard` in value, the gradient of `soft`, rounded to `dtype` once.
-
-  `hard + (soft - stop_gradient(soft))`: the bracket is an exact 0, so the
-  value is bit for bit `hard`, where `(hard + soft) - soft` would round.
-  """
-  return keras.ops.cast(hard + (soft - keras.ops.stop_gradient(soft)), dtype)
+  """`hard` in value, the gradient of `soft`
+  (`straight_through.replace_gradient`), rounded to `dtype` once."""
+  return keras.ops.cast(straight_through.replace_gradient(xp, hard, soft),
+                        dtype)
 
 
 def _gumbel_perturbed(logits, t, seed):
@@ -262,38 +261,12 @@ def gumbel_softmax(logits, temperature, seed=None, hard=False,
   if estimator == "st":
     surrogate = categorical.tempered_softmax(xp, perturbed, t, possible)
   elif estimator == "gumbel_rao":
-    # The conditional noise carries no gradient (a Rao-Blackwellization of
-    # "st": the same expectation). An impossible class's noise would be
-    # -inf - (-inf) = NaN; it is never read (masked), 0 keeps it finite.
-    conditional = categorical.conditional_gumbel(xp, logits, one_hot,
-                                                 num_samples, seeds[1])
-    g = keras.ops.stop_gradient(keras.ops.where(
-        possible, conditional - logits, keras.ops.zeros((), logits.dtype)))
-    surrogate = keras.ops.mean(
-        categorical.tempered_softmax(xp, logits + g, t, possible), axis=0)
+    surrogate = straight_through.gumbel_rao_surrogate(
+        xp, logits, t, one_hot, possible, num_samples, seeds[1])
   else:
-    surrogate = _reinmax_surrogate(logits, t, one_hot, possible)
+    surrogate = straight_through.reinmax_surrogate(xp, logits, t, one_hot,
+                                                   possible)
   return _straight_through(one_hot, surrogate, dtype)
-
-
-def _reinmax_surrogate(logits, t, one_hot, possible):
-  """`2 pi1 - pi0 / 2`, ReinMax's surrogate (`gumbel_softmax`)."""
-  # log pi1 in log space: log((D + s) / 2) is log(s / 2) off the sample and
-  # log((1 + s_D) / 2) = softplus(log s_D) - log 2 on it, finite even where
-  # softmax(logits / t) underflows.
-  log_s = xp.softmax(masking.divide_by_temperature(xp, logits, t), log=True)
-  log_pi1 = (keras.ops.where(one_hot > 0., keras.ops.softplus(log_s), log_s)
-             - keras.ops.log(keras.ops.convert_to_tensor(2., logits.dtype)))
-  # softmax(stop_gradient(log pi1) + logits - stop_gradient(logits)) is pi1
-  # in value (the added term is an exact 0) with the softmax Jacobian at pi1
-  # as its derivative. At an impossible class the added term would be
-  # -inf - (-inf) = NaN: there it is 0 (log pi1 is -inf, pi1 exactly 0).
-  finite_logits = keras.ops.where(possible, logits,
-                                  keras.ops.zeros((), logits.dtype))
-  pi1 = xp.softmax(keras.ops.stop_gradient(log_pi1)
-                   + (finite_logits - keras.ops.stop_gradient(finite_logits)))
-  pi0 = xp.softmax(logits)
-  return 2. * pi1 - 0.5 * pi0
 
 
 def gumbel_sigmoid(logits, temperature, seed=None, hard=False):
