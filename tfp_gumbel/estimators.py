@@ -297,13 +297,9 @@ def gumbel_sigmoid_st(logits, temperature, seed=None):
   logits, temperature, dtype = _prepare(logits, temperature, categorical=False)
   perturbed = logits + noise.logistic(
       tf_xp, _noise_shape(logits, temperature), seed, logits.dtype)
-  # Thresholding the perturbed logits, not sigmoid(.) at 1/2, for the same
-  # reason as in `gumbel_softmax_st`: sigmoid rounds to 1/2 near 0.
-  hard = tf.cast(perturbed > 0., logits.dtype)
   # Logits of +-inf (probability 1 or 0) are deterministic: the surrogate is
   # the hard value itself, with a gradient of 0.
-  soft = tf.math.sigmoid(binary.relaxed_log_odds(
-      tf_xp, perturbed, temperature, tf.math.is_inf(perturbed)))
+  hard, soft = binary.hard_and_relaxed(tf_xp, perturbed, temperature)
   return _replace_gradient(hard, soft, dtype)
 
 
@@ -700,8 +696,7 @@ def plackett_luce_st(logits, temperature, seed=None):
   """
   logits, temperature, dtype = _prepare(logits, temperature, categorical=True)
   _, perturbed = _gumbel_perturbed(logits, temperature, seed)
-  hard = tf.one_hot(tf.argsort(perturbed, axis=-1, direction="DESCENDING"),
-                    tf.shape(perturbed)[-1], dtype=perturbed.dtype)
+  hard = sorting.sort_matrix(tf_xp, perturbed)
   return _replace_gradient(
       hard, sorting.neural_sort(tf_xp, perturbed, temperature[..., 0]),
       dtype)

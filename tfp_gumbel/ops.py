@@ -308,14 +308,10 @@ def gumbel_sigmoid(logits, temperature, seed=None, hard=False):
   perturbed = logits + noise.logistic(xp, tuple(keras.ops.shape(logits)),
                                       seed, logits.dtype)
   # Infinite log-odds are certain: their sample is the atom, with gradient 0.
-  soft = keras.ops.sigmoid(binary.relaxed_log_odds(
-      xp, perturbed, t, keras.ops.isinf(perturbed)))
+  one_zero, soft = binary.hard_and_relaxed(xp, perturbed, t)
   if not hard:
     return keras.ops.cast(soft, dtype)
-  # Thresholding the perturbed logits, not the sigmoid at 1/2, which rounds
-  # to 1/2 near 0.
-  return _straight_through(
-      keras.ops.cast(perturbed > 0., logits.dtype), soft, dtype)
+  return _straight_through(one_zero, soft, dtype)
 
 
 def relaxed_top_k(logits, k, temperature, seed=None, hard=False):
@@ -456,12 +452,7 @@ def relaxed_sort(log_scores, temperature, seed=None, hard=False):
   soft = sorting.neural_sort(xp, perturbed, t[..., 0])
   if not hard:
     return keras.ops.cast(soft, dtype)
-  # top_k puts equal values in index order (absent items, at -inf, as
-  # NeuralSort ranks them): the descending sort.
-  n = keras.ops.shape(perturbed)[-1]
-  order = keras.ops.top_k(perturbed, n)[1]
-  return _straight_through(
-      keras.ops.one_hot(order, n, dtype=perturbed.dtype), soft, dtype)
+  return _straight_through(sorting.sort_matrix(xp, perturbed), soft, dtype)
 
 
 def _sinkhorn_options(num_iters, tolerance, max_iters):

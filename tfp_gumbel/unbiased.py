@@ -353,8 +353,8 @@ def rebar(f, logits, temperature, eta=1.0, seed=None, binary=False):
     if v.binary:
       # At an infinite log-odds the point is +-inf and the relaxation is the
       # certain 0 or 1, with zero gradient.
-      relaxed = tf.math.sigmoid(binary_kernels.relaxed_log_odds(
-          tf_xp, _user_point(z, v), temperature, ~v.finite))
+      _, relaxed = binary_kernels.hard_and_relaxed(
+          tf_xp, _user_point(z, v), temperature)
     else:
       relaxed = categorical.tempered_softmax(tf_xp, z, temperature, v.finite)
     return eta * tf.cast(v.call(f, relaxed), v.compute_dtype)

@@ -19,7 +19,7 @@ in every result, with exactly zero gradient (`masking`).
 | `sinkhorn` | Sinkhorn in log space as a solver: `SinkhornOptions`, `SinkhornResult`, `solve`, `log_sinkhorn` (to a tolerance with its implicit gradient, or fixed rounds) | GumbelSinkhorn, `gumbel_sinkhorn_st`, `solve_sinkhorn`, layers.GumbelSinkhorn |
 | `matching` | the maximum-weight matching (scipy, on the host) | `matching`, `gumbel_sinkhorn_st`, layers.GumbelSinkhorn |
 | `straight_through` | hard samples' surrogate gradients: `replace_gradient`, Gumbel-Rao's conditional mean, ReinMax's correction | `tfg.estimators`, `tfg.ops` |
-| `sorting` | NeuralSort (`neural_sort`), one formula with or without absent items | RelaxedPlackettLuce, `plackett_luce_st`, layers.RelaxedPlackettLuce |
+| `sorting` | NeuralSort (`neural_sort`), one formula with or without absent items, and its limit `sort_matrix` | RelaxedPlackettLuce, `plackett_luce_st`, layers.RelaxedPlackettLuce |
 
 ARCHITECTURE.md places this package among the others.
 """

@@ -18,6 +18,7 @@ from tfp_gumbel._kernels import masking
 
 __all__ = [
     "degenerate_or_none",
+    "hard_and_relaxed",
     "distribution_function",
     "log_prob",
     "log_sigmoid_pair",
@@ -34,19 +35,43 @@ def degenerate_or_none(xp, logits):
   return xp.isinf(logits)
 
 
+def _tempered(xp, perturbed, temperature, degenerate):
+  """`perturbed / t`, read as 0 at a `degenerate` entry (None: none is), so
+  that no `+-inf / t` reaches a value or the gradient for t (`inf * 0`)."""
+  if degenerate is not None:
+    perturbed = xp.where(degenerate, xp.constant(0., perturbed.dtype),
+                         perturbed)
+  return masking.divide_by_temperature(xp, perturbed, temperature)
+
+
 def relaxed_log_odds(xp, perturbed, temperature, degenerate=None):
   """`(logits + l) / t` from the perturbed log-odds `logits + l`.
 
   At a `degenerate` entry (None: there is none) the perturbed log-odds are
-  infinite and are returned as they are, without `+-inf / t`, whose
-  gradient with respect to t is `inf * 0 = NaN`: the sigmoid of the result
-  is the certain 0 or 1, with a gradient of 0.
+  infinite and are returned as they are: the sample is the atom (the
+  sigmoid of the result is the certain 0 or 1, with a gradient of 0).
   """
+  tempered = _tempered(xp, perturbed, temperature, degenerate)
   if degenerate is None:
-    return masking.divide_by_temperature(xp, perturbed, temperature)
-  finite = xp.where(degenerate, xp.constant(0., perturbed.dtype), perturbed)
-  return xp.where(degenerate, perturbed,
-                  masking.divide_by_temperature(xp, finite, temperature))
+    return tempered
+  return xp.where(degenerate, perturbed, tempered)
+
+
+def hard_and_relaxed(xp, perturbed, temperature):
+  """The binary sample `perturbed > 0` as 0/1 and its relaxation
+  `sigmoid(perturbed / t)`, for the straight-through estimators.
+
+  The hard value thresholds the perturbed log-odds, not the sigmoid at 1/2,
+  which rounds to 1/2 near 0. Infinite perturbed log-odds (probabilities 0
+  and 1) are certain: their relaxation is the hard value itself, with a
+  gradient of 0 (the sigmoid of `relaxed_log_odds`, without a gradient path
+  through the atom).
+  """
+  hard = xp.cast(xp.greater(perturbed, xp.constant(0., perturbed.dtype)),
+                 perturbed.dtype)
+  infinite = xp.isinf(perturbed)
+  relaxed = xp.sigmoid(_tempered(xp, perturbed, temperature, infinite))
+  return hard, xp.where(infinite, hard, relaxed)
 
 
 def log_sigmoid_pair(xp, x):

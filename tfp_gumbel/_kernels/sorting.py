@@ -13,7 +13,7 @@ import numpy as np
 
 from tfp_gumbel._kernels import masking
 
-__all__ = ["neural_sort"]
+__all__ = ["neural_sort", "sort_matrix"]
 
 
 def neural_sort(xp, s, temperature):
@@ -120,3 +120,14 @@ def neural_sort(xp, s, temperature):
           xp.equal(xp.expand_dims(ranks, -1), xp.expand_dims(absent_rank, -2)),
           xp.logical_not(xp.expand_dims(possible, -2))), dtype)
   return xp.where(relaxed, soft, hard)
+
+
+def sort_matrix(xp, s):
+  """The permutation matrix of the descending sort of `s` `[..., N]`: row
+  `i` is the one-hot of the item of rank `i` (0 = largest), the limit of
+  `neural_sort` as `t -> 0`. Equal scores keep their index order (`top_k`'s
+  order, as a stable descending sort), so absent items (`s = -inf`) come
+  last in the order of their index, as `neural_sort` ranks them. No
+  gradient."""
+  n = xp.last_dim(s)
+  return xp.one_hot(xp.top_k(s, n)[1], n, dtype=s.dtype)

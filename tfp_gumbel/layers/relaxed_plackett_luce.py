@@ -91,8 +91,7 @@ class RelaxedPlackettLuce(_base.RelaxationLayer):
     return estimators.plackett_luce_st(log_scores, temperature, seed=seed)
 
   def _mode(self, log_scores):
-    order = tf.argsort(log_scores, axis=-1, direction="DESCENDING")
-    return tf.one_hot(order, tf.shape(log_scores)[-1], dtype=log_scores.dtype)
+    return sorting.sort_matrix(tf_xp, log_scores)
 
   def _probs(self, log_scores):
     return sorting.neural_sort(
