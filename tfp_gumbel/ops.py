@@ -566,7 +566,10 @@ def gumbel_sinkhorn(logits, temperature, seed=None, hard=False,
     seed: None, an int or a `keras.random.SeedGenerator`.
     hard: whether to return the exact permutation matrix (runs the host
       matching: see `matching`).
-    num_iters, tolerance, max_iters: the Sinkhorn solve (see `sinkhorn`).
+    num_iters: `None` (solved to `tolerance`) or a positive int of fixed
+      rounds (see `sinkhorn`).
+    tolerance: `None` (the dtype's default) or a float in (0, 1).
+    max_iters: positive int, the cap on the solver's Newton steps.
 
   Returns:
     A tensor of the broadcast shape of `logits` and the temperature, in the
