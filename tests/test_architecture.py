@@ -11,6 +11,7 @@ modules). Each test's docstring quotes or names the claim it keeps true.
 import ast
 import importlib
 import inspect
+import os
 import pathlib
 import pkgutil
 import re
@@ -19,7 +20,11 @@ import typing
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+# The checkout: this file's, or where CI tests the built wheel from a copy of
+# tests/, the one the wheel was built from (TFG_SOURCE_TREE, as in
+# tests/test_installed.py): ARCHITECTURE.md is a file of the checkout.
+ROOT = pathlib.Path(os.environ.get("TFG_SOURCE_TREE")
+                    or pathlib.Path(__file__).resolve().parents[1])
 PACKAGE = ROOT / "tfp_gumbel"
 DOC = ROOT / "ARCHITECTURE.md"
 

@@ -203,6 +203,16 @@ def cholesky(x):
     return out.reshape(x.shape)
 
 
+def solve(a, b):
+  """`a^-1 b` (`keras.ops.solve`). On the TensorFlow backend it is TF's own
+  op: Keras 3.5's TF `solve` compares symbolic ranks in a Python `if`, which
+  raises inside `tf.function` (fixed in later Keras)."""
+  if keras.backend.backend() == "tensorflow":
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    return tf.linalg.solve(a, b)
+  return keras.ops.solve(a, b)
+
+
 def cholesky_solve(chol, rhs):
   """`a^-1 rhs` from the lower Cholesky factor `chol` of `a` (batched): two
   triangular solves, as TensorFlow's `cholesky_solve` computes it."""
