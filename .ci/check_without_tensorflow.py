@@ -22,7 +22,7 @@ print(f"import tfp_gumbel {tfp_gumbel.__version__}: imports none of {STACK}")
 
 # Public names that need Keras (on any backend), not TensorFlow: reached where
 # Keras runs on another backend, else an ImportError naming Keras.
-KERAS_ONLY = ("ops",)
+KERAS_ONLY = ("layers", "ops")
 
 failures, reached = [], []
 for name in tfp_gumbel.__all__:

@@ -4,8 +4,9 @@ Each example runs at three sizes: `--quick` (seconds, for the test suite), the
 default (under 5 minutes on a 2-core CPU) and `--full` (the real run). Figures
 go to `--out` (default `examples/output/`, ignored by git).
 
-Every example imports this module first, before TensorFlow: importing it starts
-TensorFlow without its start-up messages (`tfp_gumbel_cli.quiet_tensorflow`).
+Every example imports this module first, before TensorFlow: on Keras's
+TensorFlow backend (the default) importing it starts TensorFlow without its
+start-up messages (`tfp_gumbel_cli.quiet_tensorflow`).
 """
 
 import argparse
@@ -14,11 +15,15 @@ import time
 
 import tfp_gumbel_cli
 
-tfp_gumbel_cli.quiet_tensorflow()
+# On Keras's TensorFlow backend (the default) TensorFlow starts quietly here;
+# under KERAS_BACKEND=jax or torch the examples that run there
+# (categorical_vae.py) import no TensorFlow.
+if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+  tfp_gumbel_cli.quiet_tensorflow()
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
 # The demo owns the one check for the plotting extra; the examples reuse it.
-from tfp_gumbel.__main__ import require_matplotlib
+from tfp_gumbel._requirements import require_matplotlib
 
 __all__ = ["Example"]
 

@@ -28,20 +28,26 @@ MNIST training set, a larger network and ~100x more steps, so they are not
 comparable in absolute value with ours (4,000 training digits); compare the
 estimators with each other.
 
+It runs on every Keras 3 backend, with the same numbers of steps:
+
     python examples/categorical_vae.py [--quick | --full] [--out DIR]
+    KERAS_BACKEND=jax python examples/categorical_vae.py ...     (or torch)
+
+and reports the median time of a training step (after the first epoch,
+which compiles) with the backend's default compilation: `tf.function` on
+TensorFlow, `jax.jit` on JAX, eager on PyTorch.
 """
 
 # First: it starts TensorFlow quietly (see _common.py).
 from _common import Example  # pylint: disable=g-bad-import-order
 
+import time
+
 import numpy as np
-import tensorflow as tf
-import tensorflow_probability as tfp
 import keras
+from scipy import special
 
 import tfp_gumbel as tfg
-
-tfd = tfp.distributions
 
 NUM_LATENTS, NUM_CLASSES, HIDDEN = 20, 10, 200
 ESTIMATORS = ("soft", "st", "gumbel_rao", "reinmax")
@@ -85,21 +91,48 @@ def build(pixels, estimator, seed):
 
 def reconstruction_nll(x, pixel_logits):
   """-log p(x | z) of Bernoulli pixels, summed over pixels: nats per digit."""
-  return tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(
-      labels=x, logits=pixel_logits), axis=-1)
+  return keras.ops.sum(keras.ops.binary_crossentropy(
+      x, pixel_logits, from_logits=True), axis=-1)
 
 
-def discrete_neg_elbo(encoder, decoder, x, num_samples, seed):
+def one_hot_samples(logits, num_samples, rng):
+  """`num_samples` one-hot draws of Categorical(logits) (Gumbel-max, numpy)."""
+  gumbel = rng.gumbel(size=(num_samples,) + logits.shape)
+  return np.eye(logits.shape[-1], dtype=np.float32)[
+      np.argmax(logits + gumbel, -1)]
+
+
+def discrete_neg_elbo(encoder, decoder, x, num_samples, rng):
   """Test -ELBO of the discrete model: one-hot z ~ q(z|x), exact KL."""
-  logits = encoder(x)
-  q = tfd.OneHotCategorical(logits=logits, dtype=tf.float32)
-  z = q.sample(num_samples, seed=seed)               # [S, N, latents, classes]
-  nll = tf.stack([reconstruction_nll(x, decoder(zs)) for zs in tf.unstack(z)])
-  one = tf.ones([])
-  kl = tf.reduce_sum(tfg.categorical_kl(
-      tfg.GumbelSoftmax(one, logits=logits),
-      tfg.GumbelSoftmax(one, logits=tf.zeros_like(logits))), axis=-1)
-  return float(tf.reduce_mean(nll) + tf.reduce_mean(kl))
+  logits = keras.ops.convert_to_numpy(encoder(x)).astype(np.float64)
+  nll = [keras.ops.convert_to_numpy(reconstruction_nll(x, decoder(z)))
+         for z in one_hot_samples(logits, num_samples, rng)]
+  # KL(q || uniform) of each latent, summed: the ELBO's exact KL term.
+  log_q = special.log_softmax(logits, -1)
+  kl = np.sum(np.exp(log_q) * (log_q + np.log(NUM_CLASSES)), axis=(-2, -1))
+  return float(np.mean(nll) + np.mean(kl))
+
+
+class StepTimer(keras.callbacks.Callback):
+  """Wall time of each training step after the first epoch (which compiles):
+  from a batch's start to the next batch's start, so the step's device work
+  is included."""
+
+  def __init__(self):
+    super().__init__()
+    self.times, self._epoch, self._start = [], 0, None
+
+  def on_epoch_begin(self, epoch, logs=None):
+    self._epoch, self._start = epoch, None
+
+  def on_train_batch_begin(self, batch, logs=None):
+    now = time.perf_counter()
+    if self._start is not None and self._epoch > 0:
+      self.times.append(now - self._start)
+    self._start = now
+
+  def median_ms(self):
+    return 1e3 * float(np.median(self.times)) if self.times else float("nan")
 
 
 def main(argv=None):
@@ -112,6 +145,7 @@ def main(argv=None):
   x_train, x_test = x[:num_train], x[-num_test:]
   steps = epochs * (num_train // batch)
   rate = np.log(2.) / (2. / 3. * steps)
+  print(f"Keras {keras.__version__} on {keras.backend.backend()}")
   print(f"data: {source}; {num_train} train / {num_test} test digits")
   print(f"{epochs} epochs x {num_train // batch} steps; t = max(0.5, "
         f"exp(-{rate:.2e} step)), updated every {max(1, steps // 30)} steps")
@@ -126,29 +160,35 @@ def main(argv=None):
         initial_temperature=1.0, rate=rate, min_temperature=0.5,
         update_every=max(1, steps // 30))
     print(f"--- {estimator}", flush=True)
+    timer = StepTimer()
     history = vae.fit(x_train, x_train, batch_size=batch, epochs=epochs,
-                      callbacks=[anneal], verbose=2, shuffle=True)
+                      callbacks=[anneal, timer], verbose=2, shuffle=True)
     results[estimator] = dict(
         train_loss=history.history["loss"][-1],
-        test_neg_elbo=discrete_neg_elbo(encoder, decoder, x_test, 10,
-                                        seed=(ex.seed, 1)),
-        train_neg_elbo=discrete_neg_elbo(encoder, decoder, x_train[:num_test],
-                                         10, seed=(ex.seed, 2)),
-        temperature=float(gumbel.temperature))
+        test_neg_elbo=discrete_neg_elbo(
+            encoder, decoder, x_test, 10, np.random.default_rng([ex.seed, 1])),
+        train_neg_elbo=discrete_neg_elbo(
+            encoder, decoder, x_train[:num_test], 10,
+            np.random.default_rng([ex.seed, 2])),
+        temperature=float(keras.ops.convert_to_numpy(gumbel.temperature)),
+        ms_per_step=timer.median_ms())
     models[estimator] = (encoder, decoder)
 
   print(f"\nTest -ELBO (nats per digit, discrete model, 10 samples/digit)")
-  print(f"  {'estimator':<11} {'test':>8} {'train':>8} {'final t':>8}")
+  print(f"  {'estimator':<11} {'test':>8} {'train':>8} {'final t':>8} "
+        f"{'ms/step':>8}")
   for estimator, r in results.items():
     print(f"  {estimator:<11} {r['test_neg_elbo']:>8.2f} "
-          f"{r['train_neg_elbo']:>8.2f} {r['temperature']:>8.3f}")
+          f"{r['train_neg_elbo']:>8.2f} {r['temperature']:>8.3f} "
+          f"{r['ms_per_step']:>8.2f}")
   print(f"  ({PAPER}; different data size, see the docstring)")
 
   # An untrained bound to compare with: every pixel an independent Bernoulli
   # of its training mean (what a decoder that ignores z can reach).
   mean = np.clip(x_train.mean(0), 1e-3, 1 - 1e-3)
-  baseline = float(np.mean(reconstruction_nll(
-      x_test, np.broadcast_to(np.log(mean) - np.log1p(-mean), x_test.shape))))
+  baseline = float(np.mean(keras.ops.convert_to_numpy(reconstruction_nll(
+      x_test, np.broadcast_to(np.log(mean) - np.log1p(-mean),
+                              x_test.shape).astype(np.float32)))))
   print(f"  pixel-marginal baseline (ignores z): {baseline:.2f}")
 
   plt = ex.plt
@@ -157,8 +197,10 @@ def main(argv=None):
   rows = [("data", shown)]
   for estimator, (encoder, decoder) in models.items():
     # The code's mode, decoded to pixel probabilities.
-    z = tf.one_hot(tf.argmax(encoder(shown), -1), NUM_CLASSES)
-    rows.append((estimator, tf.sigmoid(decoder(z)).numpy()))
+    code = keras.ops.convert_to_numpy(encoder(shown)).argmax(-1)
+    z = np.eye(NUM_CLASSES, dtype=np.float32)[code]
+    rows.append((estimator, keras.ops.convert_to_numpy(
+        keras.ops.sigmoid(decoder(z)))))
   for row, (label, images) in zip(axes, rows):
     for ax, image in zip(row, images):
       ax.imshow(image.reshape(side, side), cmap="gray_r", vmin=0, vmax=1)
@@ -167,12 +209,13 @@ def main(argv=None):
   fig.suptitle("test digits and their reconstructions")
   recon_path = ex.save(fig, "categorical_vae_reconstructions.png")
 
-  prior = tfd.OneHotCategorical(
-      logits=tf.zeros([10, NUM_LATENTS, NUM_CLASSES]), dtype=tf.float32)
-  z = prior.sample(seed=(ex.seed, 3))         # the same codes for every model
+  # The same codes for every model, from the uniform prior.
+  z = one_hot_samples(np.zeros([10, NUM_LATENTS, NUM_CLASSES]), 1,
+                      np.random.default_rng([ex.seed, 3]))[0]
   fig, axes = plt.subplots(len(ESTIMATORS), 10, figsize=(10, 4.6))
   for row, (estimator, (_, decoder)) in zip(axes, models.items()):
-    for ax, image in zip(row, tf.sigmoid(decoder(z)).numpy()):
+    images = keras.ops.convert_to_numpy(keras.ops.sigmoid(decoder(z)))
+    for ax, image in zip(row, images):
       ax.imshow(image.reshape(side, side), cmap="gray_r", vmin=0, vmax=1)
       ax.set(xticks=[], yticks=[])
     row[0].set_ylabel(estimator)
@@ -183,6 +226,8 @@ def main(argv=None):
       **{f"test_neg_elbo_{e}": r["test_neg_elbo"] for e, r in results.items()},
       **{f"final_temperature_{e}": r["temperature"]
          for e, r in results.items()},
+      **{f"ms_per_step_{e}": r["ms_per_step"] for e, r in results.items()},
+      backend=keras.backend.backend(),
       baseline_neg_ll=baseline,
       data=source.split(" (")[0].replace(" ", "_"),
       figures=f"{recon_path} {sample_path}")

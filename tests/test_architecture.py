@@ -293,6 +293,33 @@ def test_kernels_and_checks_import_no_array_library(path):
   assert found == []
 
 
+# What the functions and the Keras 3 layers may import of the package: none
+# of it imports TensorFlow or TFP (the `keras_ops` namespace imports TF only
+# inside its TensorFlow-backend branches).
+KERAS_SIDE = ("tfp_gumbel._checks", "tfp_gumbel._requirements",
+              "tfp_gumbel._kernels", "tfp_gumbel._backend.keras_ops",
+              "tfp_gumbel.ops", "tfp_gumbel.layers")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [path for path in MODULES if path.startswith("tfp_gumbel/layers/")
+     and path != "tfp_gumbel/layers/tfp_layers.py"] + ["tfp_gumbel/ops.py"])
+def test_the_keras_side_imports_no_tensorflow(path):
+  """ARCHITECTURE.md, Layers: `tfp_gumbel.ops` and the Keras 3 layers (all
+  of `tfp_gumbel/layers/` but the tf-keras `tfp_layers.py`) import neither
+  TensorFlow nor TFP, nor a module of the package that does, so that they
+  run on JAX and PyTorch without them."""
+  found = [f"{line}: {module}"
+           for line, module in imported_modules((ROOT / path).read_text(), path)
+           if module.split(".")[0] in ("tensorflow", "tensorflow_probability",
+                                       "tf_keras")
+           or (module.startswith("tfp_gumbel")
+               and not module.startswith(KERAS_SIDE)
+               and module != "tfp_gumbel")]
+  assert found == []
+
+
 def _literal_all(path):
   for node in ast.parse(path.read_text()).body:
     if (isinstance(node, ast.Assign)

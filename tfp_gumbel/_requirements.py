@@ -16,6 +16,7 @@ is lazy).
 import importlib
 import importlib.util
 import re
+import sys
 
 __all__ = ["INSTALL_LINE", "KERAS_INSTALL_LINE", "require_keras",
            "require_tensorflow"]
@@ -107,3 +108,19 @@ def require_keras(what):
         f"one of its backends (JAX, PyTorch or TensorFlow, chosen by "
         f"KERAS_BACKEND); found: Keras {description}. Install them with:\n"
         f"  {KERAS_INSTALL_LINE}") from error
+
+
+def require_matplotlib():
+  """Imports matplotlib with the file-only Agg backend, or exits with status
+  1 saying how to install it: the demo's and the examples' one check of the
+  plotting extra (no TensorFlow needed, so the examples that run on JAX and
+  PyTorch use it too)."""
+  try:
+    import matplotlib  # pylint: disable=import-outside-toplevel
+  except ImportError:
+    sys.exit('tfp_gumbel demo: matplotlib is not installed; install the '
+             'plotting extra with  pip install -e ".[tensorflow,plot]"  (or  '
+             'pip install matplotlib)  and run  tfp-gumbel-demo  again.')
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+  return plt

@@ -115,12 +115,18 @@ def _check_rank(x, event_ndims, name, what):
   rank = len(keras.ops.shape(x))
   if rank < event_ndims:
     raise ValueError(f"`{name}` must have {what}, got shape "
-                     f"{tuple(keras.ops.shape(x))}.")
+                     f"{_static_shape(x)}.")
+
+
+def _static_shape(x):
+  """`x`'s shape as known when the function is traced: ints, and None for a
+  dimension known only when a TensorFlow graph runs."""
+  return tuple(None if d is None else int(d) for d in x.shape)
 
 
 def _check_square(x, name):
   _check_rank(x, 2, name, "rank at least 2")
-  shape = tuple(keras.ops.shape(x))
+  shape = _static_shape(x)
   if None not in shape[-2:] and shape[-1] != shape[-2]:
     raise ValueError(f"`{name}` must be square in its last two axes, got "
                      f"shape {shape}.")
@@ -141,10 +147,16 @@ def _temperature(temperature, compute, event_ndims):
 
 
 def _broadcast(x, t):
-  """`x` broadcast against the temperature: the shape of the samples."""
-  shape = tuple(np.broadcast_shapes(tuple(keras.ops.shape(x)),
-                                    tuple(keras.ops.shape(t))))
-  return keras.ops.broadcast_to(x, shape)
+  """`x` broadcast against the temperature: the shape of the samples. A
+  temperature of one element (the usual case) changes nothing; otherwise
+  zeros of its shape are added, which is exact (`x + 0 == x`) and works
+  where a dimension is known only when the graph runs (TensorFlow's unknown
+  batch size in `fit`), which a shape computed in Python could not."""
+  t_shape = tuple(keras.ops.shape(t))
+  if len(t_shape) <= len(keras.ops.shape(x)) and all(
+      isinstance(d, int) and d == 1 for d in t_shape):
+    return x
+  return x + keras.ops.zeros_like(t)
 
 
 def _check_seed(seed):
@@ -358,7 +370,7 @@ def relaxed_top_k(logits, k, temperature, seed=None, hard=False):
   """
   logits, dtype = _as_float(logits, "logits")
   _check_rank(logits, 1, "logits", "the classes on its last axis")
-  subsets.check_k(k, keras.ops.shape(logits)[-1])
+  subsets.check_k(k, _static_shape(logits)[-1])
   t = _temperature(temperature, logits.dtype, 1)
   (seed,) = _seeds(seed, 1)
   _, perturbed = _gumbel_perturbed(logits, t, seed)

@@ -12,7 +12,7 @@ from scipy import optimize
 import tensorflow as tf
 
 import tfp_gumbel as tfg
-from tfp_gumbel.layers import _base
+from tfp_gumbel import distributions as tfgd
 
 POLICIES = {"float32": tf.float32, "float64": tf.float64,
             "mixed_float16": tf.float16}
@@ -62,7 +62,7 @@ def test_inference_modes():
   logits = _logits((6, 4, 4))
   probs = tfg.layers.GumbelSinkhorn(inference="probs", num_iters=50)(logits)
   np.testing.assert_allclose(
-      probs, tf.exp(tfg.distributions.gumbel_sinkhorn.log_sinkhorn(
+      probs, tf.exp(tfgd.gumbel_sinkhorn.log_sinkhorn(
           tf.constant(logits), 50)), rtol=1e-6)
   np.testing.assert_allclose(np.sum(probs, -1), 1., atol=1e-4)
   layer = tfg.layers.GumbelSinkhorn(inference="sample", seed=3)
@@ -76,12 +76,15 @@ def test_inference_modes():
   np.testing.assert_allclose(np.sum(probs, -2), 1., atol=1e-5)
 
 
-def test_training_sample_is_the_distribution_sample():
+def test_training_sample_is_the_functional_sample():
+  # The layer draws tfg.ops.gumbel_sinkhorn's sample (tests/test_ops.py
+  # holds it to the distribution's on the same noise) from its seed stream,
+  # at temperature exp(log_temperature).
   layer = tfg.layers.GumbelSinkhorn(0.7, num_iters=9, seed=5)
   logits = _logits((3, 4, 4))
-  seed = _base.stateless_seed(keras.random.SeedGenerator(5))
-  expected = tfg.GumbelSinkhorn(tf.exp(tf.math.log(0.7)), logits,
-                                num_iters=9).sample(seed=seed)
+  expected = tfg.ops.gumbel_sinkhorn(logits, tf.exp(tf.math.log(0.7)),
+                                     seed=keras.random.SeedGenerator(5),
+                                     num_iters=9)
   np.testing.assert_allclose(layer(logits, training=True), expected,
                              rtol=1e-5, atol=1e-6)
 

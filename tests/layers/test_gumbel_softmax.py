@@ -12,7 +12,6 @@ from scipy import stats
 import tensorflow as tf
 
 import tfp_gumbel as tfg
-from tfp_gumbel.layers import _base
 from tests import fitting
 from tests import reference
 from tests.layers import gumbel_util
@@ -50,18 +49,20 @@ def test_softmax_temperature_law(temperature):
     [-(2**62), 2**62 + 1],           # int64 extremes, negative included
     [7, 2**31 - 1],                  # the counter crossing int32's maximum
 ])
-def test_int64_seed_state_becomes_int32(state):
+def test_int64_seed_state_samples_eagerly_and_under_xla(state):
   # Keras keeps SeedGenerator states as int64; TF's stateless kernels under
-  # XLA take int32 seeds. The state is wrapped as Keras's TF backend does,
-  # eagerly and compiled alike, and the stream still advances.
-  generator = keras.random.SeedGenerator(0)
-  compiled = tf.function(_base.stateless_seed, jit_compile=True)
-  for convert in (_base.stateless_seed, compiled):
-    generator.state.assign(state)
-    seed = convert(generator)
-    assert seed.dtype == tf.int32 and seed.shape == [2]
-    np.testing.assert_array_equal(seed, np.mod(state, 2**31 - 2))
-    np.testing.assert_array_equal(generator.state, [state[0], state[1] + 1])
+  # XLA take int32 seeds. Eagerly and compiled, the layer samples from such
+  # a state and the stream advances. (The two draws differ: TF's stateless
+  # kernels pick another generator under XLA, as for Keras's own layers.)
+  logits = gumbel_util.logits((4, 5))
+  layer = tfg.layers.GumbelSoftmax(0.5)
+  layer.build(logits.shape)
+  compiled = tf.function(lambda x: layer(x, training=True), jit_compile=True)
+  for draw in (lambda x: layer(x, training=True), compiled):
+    layer.seed_generator.state.assign(state)
+    gumbel_util.assert_relaxed(draw(logits).numpy(), "softmax")
+    np.testing.assert_array_equal(layer.seed_generator.state,
+                                  [state[0], state[1] + 1])
 
 
 def test_seed_beyond_int32_samples_under_xla():

@@ -53,16 +53,26 @@ def test_every_layer_of_0_2_0_has_a_fixture():
 def test_loads_with_the_outputs_of_0_2_0(name):
   model, layer, stored = _load(name)
   inputs = [stored[f"input_{i}"] for i in range(len(model.inputs))]
-  outputs = model(inputs if len(inputs) > 1 else inputs[0], training=False)
+  outputs = keras.ops.convert_to_numpy(
+      model(inputs if len(inputs) > 1 else inputs[0], training=False))
   # The outputs lie in [0, k]; atol, below float32's spacing at 1, spares
   # only entries near 0, whose relative error a reordered sum can make large.
-  np.testing.assert_allclose(outputs, stored["outputs"], rtol=1e-6, atol=1e-7)
-  np.testing.assert_allclose([float(loss) for loss in model.losses],
-                             stored["losses"], rtol=1e-6)
+  # On JAX and PyTorch exp(log_temperature) may round 1 ulp away from
+  # TensorFlow's, which dividing logits of a few units by t carries to
+  # ~1e-6 relative: rtol 1e-5 there.
+  on_tf = keras.backend.backend() == "tensorflow"
+  rtol = 1e-6 if on_tf else 1e-5
+  np.testing.assert_allclose(outputs, stored["outputs"], rtol=rtol, atol=1e-7)
+  np.testing.assert_allclose([float(keras.ops.convert_to_numpy(loss))
+                              for loss in model.losses],
+                             stored["losses"], rtol=rtol)
   # The weight and the noise stream come from the archive, not the config.
-  np.testing.assert_array_equal(layer.temperature, stored["temperature"])
-  np.testing.assert_array_equal(layer.seed_generator.state,
-                                stored["seed_state"])
+  np.testing.assert_allclose(keras.ops.convert_to_numpy(layer.temperature),
+                             stored["temperature"],
+                             rtol=0 if on_tf else 2e-7)
+  np.testing.assert_array_equal(
+      keras.ops.convert_to_numpy(layer.seed_generator.state),
+      stored["seed_state"])
 
 
 def _as_saved(config):

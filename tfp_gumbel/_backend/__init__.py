@@ -11,6 +11,7 @@ few things `keras.ops` lacks, named for what they do:
 | `constant(value, dtype)` | a scalar of `dtype` (Python numbers do not carry one), or a numpy array's values in `dtype` |
 | `finfo(dtype)` | `eps` and `tiny` of a float dtype, bfloat16 included |
 | `static_value(x)` | `x`'s value as numpy when it is known without running anything (an eager Tensor, a constant), else None: a kernel may skip work that the value shows to be a no-op, never compute something else |
+| `eager_value(x)` | `x`'s value as numpy where it is computed already (eagerly), None inside a traced function: for a warning about a result (Sinkhorn's `max_iters`), never for a formula |
 | `concat_shapes(*parts)` | one shape from lists and shape Tensors |
 | `sample_shape(n, *arrays)` | `[n]` + the arrays' broadcast shape |
 | `flatten_batch(arrays, event_ndims)` | the arrays broadcast and flattened to one batch axis, and that batch shape |

@@ -11,6 +11,8 @@ backend nothing is known, and the skips are a TF-eager speed matter.
 """
 
 
+import builtins
+
 import keras
 import ml_dtypes
 import numpy as np
@@ -32,28 +34,94 @@ def static_value(x):  # pylint: disable=unused-argument
   return None
 
 
+def eager_value(x):
+  """`x`'s value as numpy where it is computed already (eagerly), None
+  inside a traced function (a TensorFlow graph, a JAX trace): what a
+  warning about a result may read, never what a formula may depend on."""
+  backend = keras.backend.backend()
+  if backend == "tensorflow":
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    return x.numpy() if tf.executing_eagerly() else None
+  if backend == "jax":
+    import jax  # pylint: disable=g-import-not-at-top
+    try:
+      return np.asarray(x)
+    except jax.errors.TracerArrayConversionError:
+      return None
+  if backend == "torch":
+    return x.detach().cpu().numpy()
+  return np.asarray(x)
+
+
 def last_dim(x):
   return keras.ops.shape(x)[-1]
 
 
+# Where TensorFlow runs its oneDNN CPU kernels, Softmax and LogSoftmax take
+# at most 5 dimensions (see the TensorFlow namespace).
+_TF_SOFTMAX_MAX_RANK = 5
+
+
 def softmax(x, log=False):
-  return _log_softmax(x, axis=-1) if log else _softmax(x, axis=-1)
+  """Over the last axis, at any rank: on TensorFlow a tensor of more than
+  5 dimensions is normalized as the rows of a 2-D matrix and reshaped back
+  (each row alone, so the numbers are the op's on `x`)."""
+  op = _log_softmax if log else _softmax
+  shape = keras.ops.shape(x)
+  if (keras.backend.backend() == "tensorflow"
+      and len(shape) > _TF_SOFTMAX_MAX_RANK):
+    return keras.ops.reshape(op(keras.ops.reshape(x, (-1, shape[-1])),
+                                axis=-1), shape)
+  return op(x, axis=-1)
+
+
+def _dim(d):
+  """A dimension as a Python int where it is known; TensorFlow's graph
+  leaves an unknown one (the batch size in `fit`) as a scalar tensor."""
+  return int(d) if isinstance(d, (int, np.integer)) else d
+
+
+def _broadcast_dims(a, b):
+  """numpy's broadcasting rule for one dimension, where either may be a
+  scalar tensor (known only when the graph runs): a 1 gives way, and two
+  that broadcast are equal or 1, so their maximum is the result."""
+  if isinstance(a, int) and isinstance(b, int):
+    return np.broadcast_shapes((a,), (b,))[0]
+  if isinstance(a, int) and a == 1:
+    return b
+  if isinstance(b, int) and b == 1:
+    return a
+  if isinstance(a, int) or isinstance(b, int):
+    return a if isinstance(a, int) else b
+  return keras.ops.maximum(a, b)
+
+
+def broadcast_shapes(*shapes):
+  """`np.broadcast_shapes` for shapes whose dimensions may be unknown until
+  the graph runs (see `_dim`)."""
+  shapes = [tuple(_dim(d) for d in shape) for shape in shapes]
+  rank = builtins.max(len(shape) for shape in shapes)
+  result = [1] * rank
+  for shape in shapes:
+    for i, d in enumerate(shape, rank - len(shape)):
+      result[i] = _broadcast_dims(result[i], d)
+  return tuple(result)
 
 
 def concat_shapes(*shapes):
-  return tuple(int(d) for shape in shapes for d in shape)
+  return tuple(_dim(d) for shape in shapes for d in shape)
 
 
 def sample_shape(n, *arrays):
-  return (int(n),) + tuple(np.broadcast_shapes(
-      *[tuple(keras.ops.shape(a)) for a in arrays]))
+  return (int(n),) + broadcast_shapes(
+      *[tuple(keras.ops.shape(a)) for a in arrays])
 
 
 def flatten_batch(arrays, event_ndims):
   """The arrays broadcast to their common batch shape (the axes before their
   `event_ndims` last) and flattened to one batch axis, and that shape."""
-  shapes = [tuple(keras.ops.shape(a)) for a in arrays]
-  batch_shape = np.broadcast_shapes(
+  shapes = [tuple(_dim(d) for d in keras.ops.shape(a)) for a in arrays]
+  batch_shape = broadcast_shapes(
       *[shape[:len(shape) - ndims] for shape, ndims in zip(shapes, event_ndims)])
   flat = []
   for a, shape, ndims in zip(arrays, shapes, event_ndims):
@@ -79,11 +147,37 @@ def lgamma(x):
   return special.gammaln(x)
 
 
+# TF's stateless kernels take int32 seeds (under XLA too); Keras keeps a
+# SeedGenerator's state as int64, wrapped into [0, 2^31 - 3] as Keras's own
+# TensorFlow backend does.
+_INT32_MAX = np.iinfo(np.int32).max
+
+
 def uniform_open(shape, seed, dtype):
   """Uniform noise on [tiny, 1) (see the TensorFlow namespace); `seed` is a
-  `keras.random.SeedGenerator` or an int, as `keras.random` takes it."""
-  return keras.random.uniform(shape, minval=float(finfo(dtype).tiny),
-                              maxval=1., dtype=dtype, seed=seed)
+  `keras.random.SeedGenerator`, an int or None, as `keras.random` takes it.
+
+  Under `tf.distribute` every replica reads the same (mirrored) state of a
+  SeedGenerator, so Keras would draw the same noise on every replica; here
+  the replica's id is folded into the generator's seed, so that replicas
+  draw independent noise and each replica's stream is still reproducible.
+  The id is global (`replica_id_in_sync_group` numbers the replicas of all
+  workers of a `MultiWorkerMirroredStrategy`).
+  """
+  minval = float(finfo(dtype).tiny)
+  if (keras.backend.backend() == "tensorflow"
+      and isinstance(seed, keras.random.SeedGenerator)):
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    context = tf.distribute.get_replica_context()
+    if context is not None and context.num_replicas_in_sync > 1:
+      replica_seed = tf.cast(tf.math.floormod(
+          tf.convert_to_tensor(seed.next()), _INT32_MAX - 1), tf.int32)
+      replica_seed = tf.random.experimental.stateless_fold_in(
+          replica_seed, context.replica_id_in_sync_group)
+      return tf.random.stateless_uniform(shape, replica_seed, minval=minval,
+                                         maxval=1., dtype=dtype)
+  return keras.random.uniform(shape, minval=minval, maxval=1., dtype=dtype,
+                              seed=seed)
 
 
 def eager_compiled(f):

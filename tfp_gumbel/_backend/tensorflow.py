@@ -77,6 +77,11 @@ def static_value(x):
   return tf.get_static_value(x)
 
 
+def eager_value(x):
+  """For a warning about a result: its value where known (eagerly)."""
+  return tf.get_static_value(x)
+
+
 def last_dim(x):
   """The size of the last axis: a Python int where static (eagerly, slicing
   a shape Tensor costs more than a small kernel's arithmetic)."""

@@ -17,6 +17,7 @@ from tfp_gumbel._kernels import noise
 __all__ = [
     "conditional_gumbel",
     "gumbel_softmax_sample",
+    "kl_divergence",
     "log_simplex_log_prob",
     "one_hot_argmax",
     "tempered",
@@ -173,3 +174,25 @@ def log_simplex_log_prob(xp, y, logits, temperature, possible=None,
     return log_prob
   # No possible class: no distribution (TFP's allow_nan_stats: NaN).
   return xp.where(num_classes > 0., log_prob, xp.constant(np.nan, dtype))
+
+
+def kl_divergence(xp, logits_p, logits_q):
+  """`KL(Categorical(logits_p) || Categorical(logits_q))` over the last axis.
+
+  `sum_k p_k (log p_k - log q_k)`, as TFP's `kl_divergence` of two
+  `Categorical`s defines it (`tfg.categorical_kl` computes it with TFP; the
+  layers, on every backend, with this): a class impossible under `p`
+  contributes exactly 0 with exactly zero gradient (`0 log 0 = 0`), and the
+  KL is `+inf` where `q` makes impossible a class that `p` does not.
+  """
+  possible_p = masking.possible(xp, logits_p)
+  log_p = masking.masked_log_softmax(xp, logits_p, possible_p)
+  log_q = masking.masked_log_softmax(xp, logits_q,
+                                     masking.possible(xp, logits_q))
+  zero = xp.constant(0., logits_p.dtype)
+  # The difference is read only where p is possible; elsewhere both logs
+  # may be -inf (-inf - -inf = NaN), so they are replaced first.
+  log_ratio = xp.where(possible_p, log_p, zero) - xp.where(possible_p, log_q,
+                                                           zero)
+  return xp.sum(xp.where(possible_p, xp.exp(log_p) * log_ratio, zero),
+                axis=-1)

@@ -275,11 +275,11 @@ def _default_tolerance(xp, dtype):
 
 def _warn_if_not_converged(xp, result, max_iters):
   """Warns where the result is known (eagerly) to have stopped at the cap."""
-  converged = xp.static_value(result.converged)
+  converged = xp.eager_value(result.converged)
   if converged is None or np.all(converged):
     return
-  error = np.asarray(xp.static_value(result.error))
-  tolerance = np.asarray(xp.static_value(result.tolerance))
+  error = np.asarray(xp.eager_value(result.error))
+  tolerance = np.asarray(xp.eager_value(result.tolerance))
   failed = ~np.asarray(converged)
   warnings.warn(SinkhornWarning(
       f"Sinkhorn stopped at `max_iters` = {max_iters} Newton steps before "

@@ -10,7 +10,7 @@ demand (it needs tf-keras, `TF_USE_LEGACY_KERAS=1`).
 
 from tfp_gumbel import _requirements
 
-_requirements.require_tensorflow("tfp_gumbel.layers")
+_requirements.require_keras("tfp_gumbel.layers")
 
 from tfp_gumbel.layers.annealing import TemperatureAnnealing
 from tfp_gumbel.layers.gumbel_sigmoid import GumbelSigmoid

@@ -7,14 +7,19 @@ which does not depend on the family: the `log_temperature` weight (which
 `TemperatureAnnealing` drives), the seed stream (saved with the model), the
 inference modes, and the config. A family's layer subclasses
 `RelaxationLayer` and supplies the math through four hooks, each a call into
-`tfg` distributions or estimators:
+`tfg.ops` or a kernel with the `keras.ops` namespace, so that every layer
+runs on each Keras 3 backend (TensorFlow, JAX, PyTorch) with the same code:
 
-    _soft_sample(params, temperature, seed)   relaxed sample (training)
-    _hard_sample(params, temperature, seed)   hard sample, estimator gradient
+    _soft_sample(params, temperature)   relaxed sample (training)
+    _hard_sample(params, temperature)   hard sample, estimator gradient
     _mode(params)                             deterministic hard choice
     _probs(params)                            deterministic soft output
 
-and may add losses in `_add_losses(params, mask)`.
+and may add losses in `_add_losses(params, mask)`. The samplers draw their
+noise from the layer's `seed_generator` (a `keras.random.SeedGenerator`):
+a fresh draw at every call, also inside a compiled step (on JAX Keras
+threads the generator's state through the step), and under `tf.distribute`
+an independent draw on each replica (`tfp_gumbel._backend.keras_ops`).
 
 Two masks, both handled here for every family:
 
@@ -45,41 +50,19 @@ import math
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from tfp_gumbel import _checks
+from tfp_gumbel._backend import keras_ops as xp
 
-__all__ = ["RelaxationLayer", "stateless_seed"]
+__all__ = ["RelaxationLayer"]
 
 _INFERENCE_MODES = ("mode", "probs", "sample")
-_INT32_MAX = np.iinfo(np.int32).max
-
-
-def stateless_seed(seed_generator):
-  """The next shape-[2] int32 seed of a Keras `SeedGenerator`, for TF/TFP.
-
-  Keras 3 keeps the generator state as int64 (TF only places int64 Variables
-  on every device) while TF's stateless kernels, under XLA, take int32 seeds:
-  the state is wrapped into [0, 2^31 - 3] as Keras's own TF backend does.
-  Under `tf.distribute` every replica reads the same (mirrored) state, so the
-  replica id is folded in: replicas draw independent noise, and one replica's
-  stream is still reproducible. The id is global (`replica_id_in_sync_group`
-  numbers the replicas of all workers of a `MultiWorkerMirroredStrategy`), so
-  replicas on different machines differ too.
-  """
-  seed = tf.convert_to_tensor(seed_generator.next())
-  seed = tf.cast(tf.math.floormod(seed, _INT32_MAX - 1), tf.int32)
-  context = tf.distribute.get_replica_context()
-  if context is not None and context.num_replicas_in_sync > 1:
-    seed = tf.random.experimental.stateless_fold_in(
-        seed, context.replica_id_in_sync_group)
-  return seed
 
 
 def _trailing_axes(x, n):
   """`x` with `n` axes of size 1 appended (to broadcast over an event)."""
   for _ in range(n):
-    x = x[..., tf.newaxis]
+    x = keras.ops.expand_dims(x, -1)
   return x
 
 
@@ -132,12 +115,15 @@ class RelaxationLayer(keras.layers.Layer):
         shape=(),
         initializer=keras.initializers.Constant(
             math.log(self.initial_temperature)),
-        trainable=self.trainable_temperature)
+        trainable=self.trainable_temperature,
+        # Read in float32 under a mixed precision policy: float16 would
+        # round the temperature before the float32 math that needs it.
+        autocast=False)
 
   @property
   def temperature(self):
-    """The current temperature, `exp(log_temperature)` (float32 Tensor)."""
-    return tf.exp(tf.convert_to_tensor(self.log_temperature))
+    """The current temperature, `exp(log_temperature)` (float32 tensor)."""
+    return keras.ops.exp(self.log_temperature)
 
   def set_temperature(self, value):
     """Assigns a new positive temperature (used by `TemperatureAnnealing`)."""
@@ -147,8 +133,7 @@ class RelaxationLayer(keras.layers.Layer):
   def _work_dtype(self):
     # float16/bfloat16 cannot hold logits / t at small t (65504 / 1e-3
     # overflows), so relaxed samples are drawn in float32 and cast back.
-    dtype = tf.as_dtype(self.compute_dtype)
-    return tf.float64 if dtype == tf.float64 else tf.float32
+    return "float64" if self.compute_dtype == "float64" else "float32"
 
   def call(self, inputs, training=None, class_mask=None, mask=None):
     """The layer's output for the parameters `inputs`.
@@ -168,53 +153,54 @@ class RelaxationLayer(keras.layers.Layer):
 
     ```python
     layer = tfg.layers.GumbelSoftmax(0.5)
-    layer(tf.zeros([2, 3]), training=True, class_mask=[True, False, True])
+    layer(keras.ops.zeros((2, 3)), training=True, class_mask=[True, False, True])
     ```
     """
     dtype = self._work_dtype()
-    params = tf.cast(inputs, dtype)
+    params = keras.ops.cast(inputs, dtype)
+    neg_inf = xp.constant(-np.inf, dtype)
+    zero = xp.constant(0., dtype)
     if class_mask is not None:
       # Broadcast *to* the parameters: a mask may not enlarge the output.
-      class_mask = tf.broadcast_to(tf.cast(class_mask, tf.bool),
-                                   tf.shape(params))
-      params = tf.where(class_mask, params, tf.constant(-np.inf, dtype))
+      class_mask = keras.ops.broadcast_to(
+          keras.ops.cast(class_mask, "bool"), keras.ops.shape(params))
+      params = keras.ops.where(class_mask, params, neg_inf)
     possible_events = None
     if self._EVENT_NDIMS:
-      possible_events = tf.reduce_any(
-          params > tf.constant(-np.inf, dtype),
-          axis=list(range(-self._EVENT_NDIMS, 0)))
-      params = tf.where(_trailing_axes(possible_events, self._EVENT_NDIMS),
-                        params, tf.zeros([], dtype))
-      mask = (possible_events if mask is None else
-              tf.logical_and(tf.cast(mask, tf.bool), possible_events))
+      possible_events = keras.ops.any(
+          keras.ops.greater(params, neg_inf),
+          axis=tuple(range(-self._EVENT_NDIMS, 0)))
+      params = keras.ops.where(
+          _trailing_axes(possible_events, self._EVENT_NDIMS), params, zero)
+      mask = (possible_events if mask is None else keras.ops.logical_and(
+          keras.ops.cast(mask, "bool"), possible_events))
     self._add_losses(params, mask)
     if training or self.inference == "sample":
-      temperature = tf.cast(self.temperature, dtype)
-      seed = stateless_seed(self.seed_generator)
+      temperature = keras.ops.cast(self.temperature, dtype)
       if self.hard:
-        outputs = self._hard_sample(params, temperature, seed)
+        outputs = self._hard_sample(params, temperature)
       else:
-        outputs = self._soft_sample(params, temperature, seed)
+        outputs = self._soft_sample(params, temperature)
     elif self.inference == "mode":
       outputs = self._mode(params)
     else:
       outputs = self._probs(params)
     if possible_events is not None:
-      outputs = tf.where(
+      outputs = keras.ops.where(
           _trailing_axes(possible_events,
-                         outputs.shape.rank - possible_events.shape.rank),
-          outputs, tf.zeros([], outputs.dtype))
-    return tf.cast(outputs, self.compute_dtype)
+                         len(outputs.shape) - len(possible_events.shape)),
+          outputs, keras.ops.zeros((), outputs.dtype))
+    return keras.ops.cast(outputs, self.compute_dtype)
 
   def _add_losses(self, params, mask):
     """Adds the layer's own losses (none by default); `mask` is Keras's
     timestep mask or None."""
     del params, mask
 
-  def _soft_sample(self, params, temperature, seed):
+  def _soft_sample(self, params, temperature):
     raise NotImplementedError
 
-  def _hard_sample(self, params, temperature, seed):
+  def _hard_sample(self, params, temperature):
     raise NotImplementedError
 
   def _mode(self, params):

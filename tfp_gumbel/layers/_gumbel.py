@@ -4,18 +4,20 @@
 `GumbelSigmoid` (layers/gumbel_sigmoid.py), the two layers whose parameters
 are logits of one categorical or Bernoulli law: it adds to
 `_base.RelaxationLayer` the optional exact KL term to a prior (`kl_weight`,
-`prior_logits`: the ELBO's term of a discrete VAE, computed by
-`tfg.categorical_kl`) and the relaxed sample of the family's distribution.
+`prior_logits`: the ELBO's term of a discrete VAE, the KL of
+`tfg.categorical_kl`, computed on every backend by the kernel
+`categorical.kl_divergence`).
 The other layers' parameters (a subset size, a matrix, scores) have no such
 KL, so they subclass `_base.RelaxationLayer` directly.
 """
 
 import math
 
+import keras
 import numpy as np
-import tensorflow as tf
 
-from tfp_gumbel import kl
+from tfp_gumbel._backend import keras_ops as xp
+from tfp_gumbel._kernels import categorical
 from tfp_gumbel.layers import _base
 
 __all__ = ["GumbelLayer"]
@@ -24,11 +26,10 @@ __all__ = ["GumbelLayer"]
 class GumbelLayer(_base.RelaxationLayer):
   """Base of `GumbelSoftmax` and `GumbelSigmoid`; see the module doc.
 
-  Subclasses set `_DISTRIBUTION`, the tfp_gumbel family of their relaxed
-  samples (its `logits` are the layer's input).
+  Subclasses set `_EVENT_NDIMS` (1 for a categorical law, 0 for independent
+  Bernoulli units): the KL is the categorical one over the last axis, or
+  over the pair (off, on) of each unit.
   """
-
-  _DISTRIBUTION = None
 
   def __init__(self,
                temperature=1.0,
@@ -51,9 +52,6 @@ class GumbelLayer(_base.RelaxationLayer):
     self.prior_logits = (None if prior_logits is None
                          else np.asarray(prior_logits, np.float64).tolist())
 
-  def _soft_sample(self, logits, temperature, seed):
-    return self._DISTRIBUTION(temperature, logits=logits).sample(seed=seed)
-
   def _add_losses(self, logits, mask):
     if self.kl_weight > 0:
       self.add_loss(self.kl_weight * self._kl_loss(logits, mask))
@@ -71,27 +69,32 @@ class GumbelLayer(_base.RelaxationLayer):
     gradient. The sum over latents is not rescaled: an all-True mask gives
     the unmasked value, and a padded sequence the KL of its real steps.
     """
-    prior_logits = (tf.zeros_like(logits) if self.prior_logits is None else
-                    tf.broadcast_to(tf.constant(self.prior_logits, logits.dtype),
-                                    tf.shape(logits)))
-    prior_logits = tf.where(tf.math.is_inf(logits), logits, prior_logits)
+    prior_logits = (keras.ops.zeros_like(logits) if self.prior_logits is None
+                    else keras.ops.broadcast_to(
+                        xp.constant(np.asarray(self.prior_logits),
+                                    logits.dtype), keras.ops.shape(logits)))
+    infinite = keras.ops.isinf(logits)
+    prior_logits = keras.ops.where(infinite, logits, prior_logits)
     if mask is not None:
-      mask = tf.cast(mask, tf.bool)
-      mask = tf.reshape(mask, tf.concat(
-          [tf.shape(mask), tf.ones([logits.shape.rank - mask.shape.rank],
-                                   tf.int32)], axis=0))
-      zero = tf.zeros([], logits.dtype)
-      logits = tf.where(mask, logits, zero)
-      prior_logits = tf.where(mask, prior_logits, zero)
+      mask = keras.ops.cast(mask, "bool")
+      for _ in range(len(logits.shape) - len(mask.shape)):
+        mask = keras.ops.expand_dims(mask, -1)
+      zero = xp.constant(0., logits.dtype)
+      logits = keras.ops.where(mask, logits, zero)
+      prior_logits = keras.ops.where(mask, prior_logits, zero)
+    if not self._EVENT_NDIMS:
+      # A unit is the two-class law (off, on), log-probabilities
+      # (log_sigmoid(-l), log_sigmoid(l)): at l = +-inf (certain) the KL and
+      # its gradient stay finite.
+      logits, prior_logits = (
+          keras.ops.stack([keras.ops.log_sigmoid(-x), keras.ops.log_sigmoid(x)],
+                          axis=-1) for x in (logits, prior_logits))
     # The exact KL of the discrete variables: it ignores the temperature.
-    one = tf.ones([], logits.dtype)
-    divergence = kl.categorical_kl(
-        self._DISTRIBUTION(one, logits=logits),
-        self._DISTRIBUTION(one, logits=prior_logits))
-    if divergence.shape.rank == 0:
+    divergence = categorical.kl_divergence(xp, logits, prior_logits)
+    if len(divergence.shape) == 0:
       return divergence
-    return (tf.reduce_sum(divergence)
-            / tf.cast(tf.shape(logits)[0], divergence.dtype))
+    return (keras.ops.sum(divergence)
+            / keras.ops.cast(keras.ops.shape(logits)[0], divergence.dtype))
 
   def get_config(self):
     config = super().get_config()

@@ -2,16 +2,15 @@
 
 Thin like `GumbelSoftmax`, its categorical counterpart: the temperature
 weight, the seed stream and the inference modes are
-`_base.RelaxationLayer`'s, the optional exact KL term and the relaxed sample
-(`tfg.GumbelSigmoid`) are `_gumbel.GumbelLayer`'s, and the hard sample is
-`tfg.estimators.gumbel_sigmoid_st`'s.
+`_base.RelaxationLayer`'s, the optional exact KL term is
+`_gumbel.GumbelLayer`'s, and the samples come from `tfg.ops.gumbel_sigmoid`
+(the formulas of `tfg.GumbelSigmoid` and `tfg.estimators.gumbel_sigmoid_st`,
+on any Keras 3 backend).
 """
 
 import keras
-import tensorflow as tf
 
-from tfp_gumbel import distributions as tfgd
-from tfp_gumbel import estimators
+from tfp_gumbel import ops
 from tfp_gumbel.layers import _gumbel
 
 __all__ = ["GumbelSigmoid"]
@@ -54,10 +53,10 @@ class GumbelSigmoid(_gumbel.GumbelLayer):
   ```python
   import keras, tfp_gumbel as tfg
   gates = tfg.layers.GumbelSigmoid(temperature=0.5, hard=True)
-  y = gates(tf.zeros([4, 16]), training=True)   # 0/1 entries, p = 1/2
+  y = gates(keras.ops.zeros((4, 16)), training=True)  # 0/1 entries, p = 1/2
   # The first 8 gates of every row forced off:
-  y = gates(tf.zeros([4, 16]), training=True,
-            class_mask=tf.range(16) >= 8)
+  y = gates(keras.ops.zeros((4, 16)), training=True,
+            class_mask=keras.ops.arange(16) >= 8)
   ```
 
   #### References
@@ -68,15 +67,18 @@ class GumbelSigmoid(_gumbel.GumbelLayer):
       Gumbel-Softmax. ICLR 2017.
   """
 
-  _DISTRIBUTION = tfgd.GumbelSigmoid
   _ESTIMATORS = ("st",)
   _EVENT_NDIMS = 0
 
-  def _hard_sample(self, logits, temperature, seed):
-    return estimators.gumbel_sigmoid_st(logits, temperature, seed=seed)
+  def _soft_sample(self, logits, temperature):
+    return ops.gumbel_sigmoid(logits, temperature, seed=self.seed_generator)
+
+  def _hard_sample(self, logits, temperature):
+    return ops.gumbel_sigmoid(logits, temperature, seed=self.seed_generator,
+                              hard=True)
 
   def _mode(self, logits):
-    return tf.cast(logits > 0, logits.dtype)
+    return keras.ops.cast(keras.ops.greater(logits, 0.), logits.dtype)
 
   def _probs(self, logits):
-    return tf.math.sigmoid(logits)
+    return keras.ops.sigmoid(logits)

@@ -1,16 +1,14 @@
 """Keras 3 layer that turns `[N, N]` logits into Gumbel-Sinkhorn permutations.
 
-Thin like the other layers (see `_base.RelaxationLayer`): relaxed samples come
-from `tfg.GumbelSinkhorn`, hard ones from `tfg.estimators.gumbel_sinkhorn_st`,
-the inference output from `tfg.estimators.matching`.
+Thin like the other layers (see `_base.RelaxationLayer`): the samples come
+from `tfg.ops.gumbel_sinkhorn` (the formulas of `tfg.GumbelSinkhorn` and
+`tfg.estimators.gumbel_sinkhorn_st`), the inference outputs from
+`tfg.ops.matching` and `tfg.ops.sinkhorn`, on any Keras 3 backend.
 """
 
 import keras
-import tensorflow as tf
 
-from tfp_gumbel import distributions as tfgd
-from tfp_gumbel import estimators
-from tfp_gumbel._backend import tensorflow as tf_xp
+from tfp_gumbel import ops
 from tfp_gumbel._kernels import sinkhorn
 from tfp_gumbel.layers import _base
 
@@ -31,18 +29,19 @@ class GumbelSinkhorn(_base.RelaxationLayer):
 
   At inference (`training=False` or unset) the output is, by default
   (`inference="mode"`), the permutation matrix of the maximum-weight
-  matching of the logits, `tfg.estimators.matching(logits)`;
+  matching of the logits, `tfg.ops.matching(logits)`;
   `inference="probs"` gives the noiseless Sinkhorn matrix
   `S(exp(logits))` (temperature 1) and `inference="sample"` keeps sampling.
 
-  XLA: the matching is solved by scipy through `tf.numpy_function`, which XLA
-  cannot compile. The relaxed path compiles. So the layer reports
+  XLA on TensorFlow: the matching is solved by scipy through
+  `tf.numpy_function`, which TF's XLA cannot compile (on JAX it is a
+  `jax.pure_callback`, which `jax.jit` compiles). The relaxed path compiles. So the layer reports
   `supports_jit = False` when a compiled step would need the matching
   (`hard=True`, or `inference="mode"`, which `evaluate`/`predict` and
   validation run); Keras then warns and compiles the model without XLA even
   with `compile(jit_compile=True)`. With `hard=False` and `inference="probs"`
   or `"sample"`, `jit_compile=True` is honoured (apply
-  `tfg.estimators.matching` to the output outside the compiled model to get
+  `tfg.ops.matching` to the output outside the compiled model to get
   the permutation).
 
   Args:
@@ -120,8 +119,10 @@ class GumbelSinkhorn(_base.RelaxationLayer):
 
   @property
   def supports_jit(self):
-    # Only the matching (scipy, outside the graph) stops XLA; see the doc.
-    return not self.hard and self.inference != "mode"
+    # Only the matching (scipy, outside the graph) stops TensorFlow's XLA;
+    # see the doc. On JAX it is a `pure_callback`, which `jit` compiles.
+    return (keras.backend.backend() != "tensorflow"
+            or (not self.hard and self.inference != "mode"))
 
   @supports_jit.setter
   def supports_jit(self, value):
@@ -129,20 +130,19 @@ class GumbelSinkhorn(_base.RelaxationLayer):
     # above decides.
     del value
 
-  def _soft_sample(self, logits, temperature, seed):
-    return tfgd.GumbelSinkhorn(temperature, logits,
-                               **self._sinkhorn_options()).sample(seed=seed)
+  def _soft_sample(self, logits, temperature):
+    return ops.gumbel_sinkhorn(logits, temperature, seed=self.seed_generator,
+                               **self._sinkhorn_options())
 
-  def _hard_sample(self, logits, temperature, seed):
-    return estimators.gumbel_sinkhorn_st(logits, temperature, seed=seed,
-                                         **self._sinkhorn_options())
+  def _hard_sample(self, logits, temperature):
+    return ops.gumbel_sinkhorn(logits, temperature, seed=self.seed_generator,
+                               hard=True, **self._sinkhorn_options())
 
   def _mode(self, logits):
-    return estimators.matching(logits)
+    return ops.matching(logits)
 
   def _probs(self, logits):
-    return tf.exp(sinkhorn.log_sinkhorn(
-        tf_xp, logits, sinkhorn.SinkhornOptions(**self._sinkhorn_options())))
+    return keras.ops.exp(ops.sinkhorn(logits, **self._sinkhorn_options()))
 
   def _sinkhorn_options(self):
     return dict(num_iters=self.num_iters, tolerance=self.tolerance,

@@ -2,17 +2,16 @@
 
 The layer is thin (ARCHITECTURE.md, "Adding a layer"): the temperature
 weight, the seed stream and the inference modes are `_base.RelaxationLayer`'s,
-the optional exact KL term and the relaxed sample (`tfg.GumbelSoftmax`) are
-`_gumbel.GumbelLayer`'s, and hard samples come from `tfg.estimators`. No
-sampling formula is written here.
+the optional exact KL term is `_gumbel.GumbelLayer`'s, and the samples
+come from `tfg.ops.gumbel_softmax` (the formulas of `tfg.GumbelSoftmax` and
+`tfg.estimators`, on any Keras 3 backend). No sampling formula is written
+here.
 """
 
 import keras
-import tensorflow as tf
 
-from tfp_gumbel import distributions as tfgd
-from tfp_gumbel import estimators
-from tfp_gumbel._backend import tensorflow as tf_xp
+from tfp_gumbel import ops
+from tfp_gumbel._backend import keras_ops as xp
 from tfp_gumbel.layers import _gumbel
 from tfp_gumbel.layers import gumbel_sigmoid
 
@@ -61,7 +60,9 @@ class GumbelSoftmax(_gumbel.GumbelLayer):
 
   Raises:
     ValueError: a non-positive temperature, an unknown `inference` or
-      `estimator`, a negative `kl_weight`, a non-int `seed`.
+      `estimator`, a negative `kl_weight`, a non-int `seed`;
+      `trainable_temperature=True` with `hard=True` and
+      `estimator="reinmax"` (whose gradient ignores the temperature).
 
   #### Mathematical details
 
@@ -111,7 +112,7 @@ class GumbelSoftmax(_gumbel.GumbelLayer):
 
   # Forbidden actions: class_mask False = impossible.
   layer = tfg.layers.GumbelSoftmax(0.5, hard=True)
-  actions = layer(tf.zeros([2, 4]), training=True,
+  actions = layer(keras.ops.zeros((2, 4)), training=True,
                   class_mask=[[True, True, False, True],
                               [False, True, True, False]])
   ```
@@ -124,15 +125,28 @@ class GumbelSoftmax(_gumbel.GumbelLayer):
       A Continuous Relaxation of Discrete Random Variables. ICLR 2017.
   """
 
-  _DISTRIBUTION = tfgd.GumbelSoftmax
-  _ESTIMATORS = ("st", "gumbel_rao", "reinmax")
+  _ESTIMATORS = ops.ESTIMATORS
 
-  def _hard_sample(self, logits, temperature, seed):
-    return estimators.get(self.estimator)(logits, temperature, seed=seed)
+  def __init__(self, *args, **kwargs):
+    super().__init__(*args, **kwargs)
+    if self.hard and self.estimator == "reinmax" and self.trainable_temperature:
+      # Keras would only warn at every step that the weight has no gradient.
+      raise ValueError(
+          "`trainable_temperature=True` cannot train with `hard=True` and "
+          "`estimator='reinmax'`: ReinMax's gradient does not depend on the "
+          "temperature (use estimator='st' or 'gumbel_rao', or a fixed or "
+          "annealed temperature).")
+
+  def _soft_sample(self, logits, temperature):
+    return ops.gumbel_softmax(logits, temperature, seed=self.seed_generator)
+
+  def _hard_sample(self, logits, temperature):
+    return ops.gumbel_softmax(logits, temperature, seed=self.seed_generator,
+                              hard=True, estimator=self.estimator)
 
   def _mode(self, logits):
-    return tf.one_hot(tf.argmax(logits, axis=-1), tf.shape(logits)[-1],
-                      dtype=logits.dtype)
+    return keras.ops.one_hot(keras.ops.argmax(logits, axis=-1),
+                             keras.ops.shape(logits)[-1], dtype=logits.dtype)
 
   def _probs(self, logits):
-    return tf_xp.softmax(logits)
+    return xp.softmax(logits)

@@ -1,13 +1,10 @@
 """Keras 3 layer that turns log-scores into relaxed (or exact) permutations."""
 
 import keras
-import numpy as np
-import tensorflow as tf
 
-from tfp_gumbel import estimators
-from tfp_gumbel._backend import tensorflow as tf_xp
+from tfp_gumbel import ops
+from tfp_gumbel._backend import keras_ops as xp
 from tfp_gumbel._kernels import sorting
-from tfp_gumbel.distributions import relaxed_plackett_luce
 from tfp_gumbel.layers import _base
 
 __all__ = ["RelaxedPlackettLuce"]
@@ -63,7 +60,7 @@ class RelaxedPlackettLuce(_base.RelaxationLayer):
   ```python
   import keras, tfp_gumbel as tfg
   ranker = tfg.layers.RelaxedPlackettLuce(temperature=0.5)
-  log_scores = tf.constant([[0.1, 2.0, -1.0, 0.5]])
+  log_scores = keras.ops.convert_to_tensor([[0.1, 2.0, -1.0, 0.5]])
   soft = ranker(log_scores, training=True)    # [1, 4, 4], rows sum to 1
   ranker(log_scores)                          # rows: items 1, 3, 0, 2
   ```
@@ -76,26 +73,19 @@ class RelaxedPlackettLuce(_base.RelaxationLayer):
 
   _ESTIMATORS = ("st",)
 
-  def _soft_sample(self, log_scores, temperature, seed):
-    # The law is invariant to a common shift of the log-scores, so the scores
-    # are taken relative to each row's largest (no overflow of exp); a score
-    # that underflows is held at the smallest normal float, which ranks that
-    # item last unless ~87 (float32) log-units of Gumbel noise move it.
-    shifted = log_scores - tf.reduce_max(log_scores, axis=-1, keepdims=True)
-    tiny = np.finfo(log_scores.dtype.as_numpy_dtype).tiny
-    scores = tf.maximum(tf.exp(shifted), tiny)
-    return relaxed_plackett_luce.RelaxedPlackettLuce(
-        temperature, scores=scores).sample(seed=seed)
+  def _soft_sample(self, log_scores, temperature):
+    return ops.relaxed_sort(log_scores, temperature, seed=self.seed_generator)
 
-  def _hard_sample(self, log_scores, temperature, seed):
-    return estimators.plackett_luce_st(log_scores, temperature, seed=seed)
+  def _hard_sample(self, log_scores, temperature):
+    return ops.relaxed_sort(log_scores, temperature, seed=self.seed_generator,
+                            hard=True)
 
   def _mode(self, log_scores):
-    return sorting.sort_matrix(tf_xp, log_scores)
+    return sorting.sort_matrix(xp, log_scores)
 
   def _probs(self, log_scores):
     return sorting.neural_sort(
-        tf_xp, log_scores, tf.cast(self.temperature, log_scores.dtype))
+        xp, log_scores, keras.ops.cast(self.temperature, log_scores.dtype))
 
   def compute_output_shape(self, input_shape):
     return tuple(input_shape) + (input_shape[-1],)

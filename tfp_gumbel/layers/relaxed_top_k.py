@@ -1,18 +1,17 @@
 """Keras 3 layer that turns logits into relaxed (or exact) k-hot subsets.
 
 Thin, like every tfp_gumbel layer: the temperature weight, the seed stream and
-the inference modes are `_base.RelaxationLayer`'s; the relaxed sample is
-`tfg.RelaxedTopK`'s and the hard one `tfg.estimators.top_k_st`'s.
+the inference modes are `_base.RelaxationLayer`'s; the samples come from
+`tfg.ops.relaxed_top_k` (the formulas of `tfg.RelaxedTopK` and
+`tfg.estimators.top_k_st`, on any Keras 3 backend).
 """
 
 import keras
-import tensorflow as tf
 
 from tfp_gumbel import _checks
-from tfp_gumbel import estimators
-from tfp_gumbel._backend import tensorflow as tf_xp
+from tfp_gumbel import ops
+from tfp_gumbel._backend import keras_ops as xp
 from tfp_gumbel._kernels import subsets
-from tfp_gumbel.distributions import relaxed_top_k
 from tfp_gumbel.layers import _base
 
 __all__ = ["RelaxedTopK"]
@@ -115,19 +114,21 @@ class RelaxedTopK(_base.RelaxationLayer):
                        f"{num_classes} (the last axis of the input).")
     super().build(input_shape)
 
-  def _soft_sample(self, logits, temperature, seed):
-    return relaxed_top_k.RelaxedTopK(temperature, self.k,
-                                     logits=logits).sample(seed=seed)
+  def _soft_sample(self, logits, temperature):
+    return ops.relaxed_top_k(logits, self.k, temperature,
+                             seed=self.seed_generator)
 
-  def _hard_sample(self, logits, temperature, seed):
-    return estimators.top_k_st(logits, self.k, temperature, seed=seed)
+  def _hard_sample(self, logits, temperature):
+    return ops.relaxed_top_k(logits, self.k, temperature,
+                             seed=self.seed_generator, hard=True)
 
   def _mode(self, logits):
-    return subsets.top_k_mask(tf_xp, logits, self.k)
+    return subsets.top_k_mask(xp, logits, self.k)
 
   def _probs(self, logits):
-    temperature = tf.cast(self.temperature, logits.dtype)[..., tf.newaxis]
-    return subsets.relaxed_top_k(tf_xp, logits, self.k, temperature)
+    temperature = keras.ops.cast(self.temperature, logits.dtype)
+    return subsets.relaxed_top_k(xp, logits, self.k,
+                                 keras.ops.expand_dims(temperature, -1))
 
   def get_config(self):
     config = super().get_config()
