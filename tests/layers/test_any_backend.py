@@ -47,6 +47,11 @@ LAYERS = {
 NAMES = list(LAYERS)
 
 
+def _release(version):
+  """(major, minor) of a version string such as "3.16.0.dev2026102704"."""
+  return tuple(int(part) for part in version.split(".")[:2])
+
+
 def _logits(shape, seed=0, scale=1.):
   return (scale * np.random.default_rng(seed).standard_normal(shape)).astype(
       "float32")
@@ -410,7 +415,10 @@ def test_models_saved_on_each_backend_load_with_their_outputs(path):
   # and inference outputs; every backend loads every one. (0.2.0's models,
   # saved on TensorFlow, are tests/layers/test_saved_models.py's.)
   with np.load(path.with_suffix(".npz")) as stored:
-    x, expected = stored["x"], stored["y"]
+    x, expected, saved_by = stored["x"], stored["y"], str(stored["keras_version"])
+  if _release(keras.__version__) < _release(saved_by):
+    pytest.skip(f"saved by Keras {saved_by}: Keras {keras.__version__} does "
+                f"not read a newer Keras's configs (Keras's own limit)")
   model = keras.saving.load_model(str(path))
   np.testing.assert_allclose(_np(model(x, training=False)), expected,
                              rtol=1e-5, atol=1e-6)

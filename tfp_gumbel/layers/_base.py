@@ -70,10 +70,12 @@ class RelaxationLayer(keras.layers.Layer):
   """Base of the tfp_gumbel layers; see the module doc for the hooks.
 
   Subclasses set `_ESTIMATORS`, the names accepted for `estimator` (the first
-  is the default a subclass should pass on).
+  is the default a subclass should pass on), and `_TEMPERATURE_FREE_ESTIMATORS`,
+  those whose hard-sample gradient does not depend on the temperature.
   """
 
   _ESTIMATORS = ()
+  _TEMPERATURE_FREE_ESTIMATORS = ()
   # The rank of one event of the parameters: 1 for K classes or N items, 2 for
   # an N x N matrix, 0 for independent binary units (a masked unit is simply
   # off: it needs no special case).
@@ -97,6 +99,14 @@ class RelaxationLayer(keras.layers.Layer):
                        f"{type(self).__name__}, got {estimator!r}.")
     if seed is not None and not isinstance(seed, int):
       raise ValueError(f"`seed` must be an int or None, got {seed!r}.")
+    if (hard and trainable_temperature
+        and estimator in self._TEMPERATURE_FREE_ESTIMATORS):
+      # Keras would only warn at every step that the weight has no gradient.
+      raise ValueError(
+          f"`trainable_temperature=True` cannot train with `hard=True` and "
+          f"`estimator={estimator!r}`: its gradient does not depend on the "
+          f"temperature (use another estimator, or a fixed or annealed "
+          f"temperature).")
     self.hard = bool(hard)
     self.estimator = estimator
     self.trainable_temperature = bool(trainable_temperature)

@@ -126,16 +126,8 @@ class GumbelSoftmax(_gumbel.GumbelLayer):
   """
 
   _ESTIMATORS = ops.ESTIMATORS
-
-  def __init__(self, *args, **kwargs):
-    super().__init__(*args, **kwargs)
-    if self.hard and self.estimator == "reinmax" and self.trainable_temperature:
-      # Keras would only warn at every step that the weight has no gradient.
-      raise ValueError(
-          "`trainable_temperature=True` cannot train with `hard=True` and "
-          "`estimator='reinmax'`: ReinMax's gradient does not depend on the "
-          "temperature (use estimator='st' or 'gumbel_rao', or a fixed or "
-          "annealed temperature).")
+  # ReinMax's gradient (Liu et al. 2023) uses softmax(logits), not t.
+  _TEMPERATURE_FREE_ESTIMATORS = ("reinmax",)
 
   def _soft_sample(self, logits, temperature):
     return ops.gumbel_softmax(logits, temperature, seed=self.seed_generator)
