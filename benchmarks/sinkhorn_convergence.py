@@ -9,7 +9,9 @@ benchmarks/results/sinkhorn_convergence.md with
    the Newton steps the batch took;
 2. the Newton steps by size, temperature and dtype (the worst case behind
    `sinkhorn.MAX_ITERS`): the most any draw took, whether every draw
-   converged, and the largest row error; `--steps` writes only this table;
+   converged, and the largest row error, for Newton's equations solved by
+   Cholesky and by conjugate gradients (under XLA); `--steps` prints only
+   this table;
 3. cost at `N = 5, 50, 200` (t = 0.1): the time of a sample and its
    gradient (tf.function and XLA, `harness.time_interleaved`) and the peak
    memory beyond the baseline of one such step, measured in a fresh process
@@ -62,17 +64,28 @@ def accuracy_rows(draws):
 
 
 def steps_rows(quick):
+  """Per case, the solve by Cholesky steps (eagerly: TF's graph path) and
+  by conjugate gradients (the matrix-free path of `jax.jit` and TF's XLA in
+  float32; forced here in float64 too, under `tf.function(jit_compile=True)`,
+  to show why float64 keeps Cholesky there)."""
   rows = ["| dtype | N | draws | t | most Newton steps | all converged | "
-          "max row error |", "|---|---:|---:|---:|---:|---|---:|"]
+          "max row error | CG: most steps | CG: all converged | "
+          "CG: max row error |", "|---|---:|---:|---:|---:|---|---:|---:|---|---:|"]
+  # pylint: disable-next=protected-access
+  solve_under_xla = tf.function(lambda x: sinkhorn._solve(
+      tf_xp, x, sinkhorn.DEFAULT_TOLERANCE[x.dtype.name], sinkhorn.MAX_ITERS,
+      matrix_free=True), jit_compile=True, autograph=False)
   for dtype in (tf.float32, tf.float64):
     for draws, n in STEP_SIZES:
       draws = max(draws // 4, 2) if quick else draws
       for t in TEMPERATURES:
-        result = sinkhorn.solve(tf_xp, perturbed(draws, n, t, dtype))
-        rows.append(
-            f"| {dtype.name} | {n} | {draws} | {t:g} | {int(result.steps)} | "
-            f"{bool(tf.reduce_all(result.converged))} | "
-            f"{float(tf.reduce_max(result.error)):.2g} |")
+        x = perturbed(draws, n, t, dtype)
+        row = f"| {dtype.name} | {n} | {draws} | {t:g} |"
+        for result in (sinkhorn.solve(tf_xp, x), solve_under_xla(x)):
+          row += (f" {int(result.steps)} | "
+                  f"{bool(tf.reduce_all(result.converged))} | "
+                  f"{float(tf.reduce_max(result.error)):.2g} |")
+        rows.append(row)
   return rows
 
 

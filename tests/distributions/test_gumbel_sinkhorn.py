@@ -367,8 +367,12 @@ def test_tf_function_and_xla_match_eager():
     return d.sample(7, seed=(4, 2))
 
   eager = run(d)
-  for compiled in (tf.function(run), tf.function(run, jit_compile=True)):
-    np.testing.assert_allclose(eager, compiled(d), rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(eager, tf.function(run)(d), rtol=1e-5, atol=1e-6)
+  # Under XLA Newton's equations are solved by conjugate gradients, not
+  # Cholesky (tfp_gumbel/_kernels/sinkhorn.py): both solutions are within
+  # the tolerance (1e-5 on the row sums) of the one exact solution.
+  np.testing.assert_allclose(eager, tf.function(run, jit_compile=True)(d),
+                             rtol=1e-5, atol=1e-5)
 
 
 def test_float64_and_seeds():

@@ -1,6 +1,7 @@
 """tfp_gumbel._kernels.sinkhorn: the options, the result, the warning, the
 solution's properties, and that the module needs no TensorFlow."""
 
+import functools
 import subprocess
 import sys
 import warnings
@@ -175,6 +176,80 @@ def test_forbidden_entries_do_not_trap_newton_in_a_cycle(dtype):
   np.testing.assert_allclose(p.sum(-1), 1., atol=float(result.tolerance))
   np.testing.assert_allclose(p.sum(-2), 1., atol=float(result.tolerance))
   assert p[0, 1] == 0 and p[1, 2] == 0
+
+
+# -- Newton's equations, solved two ways --------------------------------------
+
+def _newton_system(dtype, n, t):
+  """The solver's system at a point short of the solution: P after two
+  Sinkhorn rounds of 3 z / t (rows off by up to ~0.1-1)."""
+  x = 3. * tf.random.stateless_normal([4, n, n], seed=(n, 5), dtype=dtype) / t
+  for _ in range(2):
+    x = x - tf.reduce_logsumexp(x, -1, keepdims=True)
+    x = x - tf.reduce_logsumexp(x, -2, keepdims=True)
+  p = tf.exp(x)
+  r = tf.reduce_sum(p, -1)
+  err = tf.reduce_max(tf.abs(r - 1), -1)
+  eps = np.finfo(dtype.as_numpy_dtype).eps
+  return p, r, err / 10 + n * eps, err
+
+
+@pytest.mark.parametrize("dtype,rtol", [(tf.float32, 1e-3),
+                                        (tf.float64, 1e-9)])
+@pytest.mark.parametrize("n,t", [(5, 1.), (30, 1.), (30, .3)])
+def test_newton_directions_by_cholesky_and_by_cg_agree(dtype, rtol, n, t):
+  # The same system, factorized and by conjugate gradients asked for a
+  # residual of 1e-12 of the right-hand side (err = 1e-12): the directions
+  # agree to the rounding of the system's condition (float32: ~1e-4 at
+  # these draws; float64 ~1e-12).
+  p, r, mu, _ = _newton_system(dtype, n, t)
+  tiny = tf.fill(tf.shape(mu), tf.constant(1e-12, dtype))
+  direction = functools.partial(sinkhorn._newton_direction, tf_xp, p, r, mu,  # pylint: disable=protected-access
+                                tiny, tf.shape(p)[-1])
+  dense, iterative = direction(matrix_free=False), direction(matrix_free=True)
+  np.testing.assert_allclose(iterative, dense,
+                             atol=rtol * float(tf.reduce_max(tf.abs(dense))))
+
+
+@pytest.mark.parametrize("dtype", [tf.float32, tf.float64])
+@pytest.mark.parametrize("case", ["t=0.1", "t=1e-3", "forbidden"])
+def test_the_solver_reaches_one_solution_by_either_solve(dtype, case):
+  if case == "forbidden":
+    x = tf.constant([[3.5197377, -np.inf, 1.2797077],
+                     [-1.1750314, -0.4344055, -np.inf],
+                     [3.09427, 8.7446995, 1.3237232]], dtype)[None]
+  elif case == "t=1e-3":
+    x = hard_input(dtype)
+  else:
+    # Draws on which CG capped at N rounds (not CG_ROUNDS_PER_ROW * N)
+    # stalled in float64.
+    x = 3. * tf.random.stateless_normal([4, 20, 20], seed=(4, 1),
+                                        dtype=dtype) / .1
+  tolerance = sinkhorn.DEFAULT_TOLERANCE[dtype.name]
+  results = [sinkhorn._solve(tf_xp, x, tolerance, sinkhorn.MAX_ITERS,  # pylint: disable=protected-access
+                             matrix_free=matrix_free)
+             for matrix_free in (False, True)]
+  for result in results:
+    assert result.converged.numpy().all()
+  # Both within the tolerance of the one doubly-stochastic scaling.
+  atol = 2 * float(tf.reduce_max(results[0].tolerance))
+  np.testing.assert_allclose(tf.exp(results[1].log_p), tf.exp(results[0].log_p),
+                             atol=atol)
+  # Inexact Newton with a residual of min(err, 0.1) keeps the step count.
+  assert abs(int(results[1].steps) - int(results[0].steps)) <= 2
+
+
+def test_the_solve_is_matrix_free_where_xla_compiles():
+  seen = {}
+
+  def record(mode):
+    seen[mode] = tf_xp.prefers_matrix_free_solves()
+    return tf.constant(0.)
+
+  record("eager")
+  tf.function(lambda: record("graph"))()
+  tf.function(lambda: record("xla"), jit_compile=True)()
+  assert seen == {"eager": False, "graph": False, "xla": True}
 
 
 @pytest.mark.parametrize("dtype", [tf.float32, tf.float64])

@@ -420,8 +420,12 @@ def test_models_saved_on_each_backend_load_with_their_outputs(path):
     pytest.skip(f"saved by Keras {saved_by}: Keras {keras.__version__} does "
                 f"not read a newer Keras's configs (Keras's own limit)")
   model = keras.saving.load_model(str(path))
+  # Sinkhorn is solved to a tolerance (1e-5 on the row sums) by Cholesky
+  # steps on TensorFlow and PyTorch and by conjugate gradients under JAX's
+  # XLA: two solutions within it of the exact one agree to it, not to ulps.
+  atol = 1e-5 if path.stem == "sinkhorn" else 1e-6
   np.testing.assert_allclose(_np(model(x, training=False)), expected,
-                             rtol=1e-5, atol=1e-6)
+                             rtol=1e-5, atol=atol)
 
 
 # No TensorFlow on the other backends.

@@ -240,18 +240,46 @@ def custom_gradient(f):
   return keras.ops.custom_gradient(wrapped)
 
 
+def prefers_matrix_free_solves():
+  """Whether iterative solves beat dense factorizations in the code being
+  built: always on JAX (XLA compiles every loop and runs `cholesky` as a
+  LAPACK call; the factorization's O(N^3) then costs more than a few
+  compiled rounds of O(N^2)), under `jit_compile` on TensorFlow, never on
+  PyTorch (its loops run in Python). On TensorFlow, as its namespace's
+  function (TensorFlow's exported XLA context)."""
+  backend = keras.backend.backend()
+  if backend == "tensorflow":
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    get_context = getattr(tf.__internal__, "get_enclosing_xla_context", None)
+    return get_context is not None and get_context() is not None
+  return backend == "jax"
+
+
 def host_call(fn, x):
   """`fn(numpy array) -> numpy array` of `x`'s shape and dtype, run in Python
   on the host, without gradient: `jax.pure_callback` on JAX (inside `jit`
   too), `tf.numpy_function` in a TensorFlow graph, a plain call eagerly
-  (TensorFlow, PyTorch, numpy)."""
+  (TensorFlow, PyTorch, numpy).
+
+  On JAX `fn` gets a numpy array, not the `jax.Array` that `pure_callback`
+  hands its callback: numpy code run on a `jax.Array` (`reshape`, indexing)
+  dispatches JAX computations from inside the running one. Under SPMD (a
+  `keras.distribution.DataParallel` step over several devices) the callback
+  runs once, on device 0, on the whole batch (XLA gathers it there and
+  broadcasts the result, exactly: an all-reduce of it and zeros); meanwhile
+  the other devices wait in that all-reduce on threads of XLA:CPU's pool
+  (one thread per core), and the nested computations found no thread left:
+  a deadlock (XLA aborted after its 40 s rendezvous timeout; seen with 2
+  host devices on 2 cores). `np.asarray` of the callback's CPU array is a
+  read-only view of it, with no JAX computation: the matching is scipy's,
+  exact, on any number of devices."""
   x = keras.ops.stop_gradient(x)
   backend = keras.backend.backend()
   if backend == "jax":
     import jax  # pylint: disable=g-import-not-at-top
     return jax.pure_callback(
-        fn, jax.ShapeDtypeStruct(x.shape, x.dtype), x,
-        vmap_method="sequential")
+        lambda a: fn(np.asarray(a)), jax.ShapeDtypeStruct(x.shape, x.dtype),
+        x, vmap_method="sequential")
   if backend == "tensorflow":
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
     if tf.executing_eagerly():
@@ -315,11 +343,22 @@ def cholesky_solve(chol, rhs):
                                     lower=False)
 
 
+def eye(n, dtype=None):
+  """`keras.ops.eye`, also for `n` known only when a TensorFlow graph runs:
+  Keras 3.5's TensorFlow `eye` converts `n` with `int()` (later Keras takes
+  a tensor)."""
+  if keras.backend.backend() == "tensorflow" and not isinstance(
+      n, (int, np.integer)):
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    return tf.eye(n, dtype=keras.backend.standardize_dtype(dtype))
+  return keras.ops.eye(n, dtype=dtype)
+
+
 def diagonal_matrix(x):
   """The diagonal matrices `[..., N, N]` with `x` `[..., N]` on their
   diagonals (`keras.ops.diag` takes a 1-D `x` only); exact: a selection."""
   n = keras.ops.shape(x)[-1]
-  return keras.ops.where(keras.ops.eye(n, dtype="bool"),
+  return keras.ops.where(eye(n, dtype="bool"),
                          keras.ops.expand_dims(x, -1),
                          keras.ops.zeros((), x.dtype))
 

@@ -214,6 +214,16 @@ def eager_compiled(f):
   return call
 
 
+def prefers_matrix_free_solves():
+  """True while XLA compiles the code being traced (`jit_compile`): XLA's
+  CPU factorizations are slow loops, its compiled loops cheap, so iterative
+  solves win there; graph mode and eager run LAPACK-class kernels
+  (`tfp_gumbel._kernels.sinkhorn._newton_direction`). TensorFlow exports the
+  enclosing XLA context in `tf.__internal__`, the API it keeps for Keras."""
+  get_context = getattr(tf.__internal__, "get_enclosing_xla_context", None)
+  return get_context is not None and get_context() is not None
+
+
 def host_call(fn, x):
   """`fn(numpy array) -> numpy array` of `x`'s shape and dtype, run by
   Python (eagerly and in `tf.function`; XLA cannot compile it)."""

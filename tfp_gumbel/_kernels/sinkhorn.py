@@ -13,9 +13,10 @@ takes the array namespace `xp` first (`tfp_gumbel._backend`).
   6,000). The solver is Newton's method on the dual, `f` alone (`g` is a
   column normalization of `f`): each step solves `(diag(r) - P P^T + 1 1^T /
   N + mu I) df = 1 - r` (`r` the row sums, `mu = err / 10` a
-  Levenberg-Marquardt damping), with a backtracking line search on the
-  concave dual `sum f + sum g` and a plain row normalization where the search
-  fails. Plain Sinkhorn's rows converge only like `2 / rounds` when the
+  Levenberg-Marquardt damping; by Cholesky, or by conjugate gradients
+  where XLA compiles float32: `_newton_direction`), with a backtracking
+  line search on the concave dual `sum f + sum g` and a plain row
+  normalization where the search fails. Plain Sinkhorn's rows converge only like `2 / rounds` when the
   perturbed matching is nearly tied (t ~ 0.1); Newton's converge
   quadratically near the solution. Low temperatures start hot: the solution
   for `x / s` warm-starts the one for `x / (s / 4)` (epsilon scaling), from
@@ -113,6 +114,14 @@ DAMPING_DIVISOR = 10
 # draw of tests/distributions/test_gumbel_sinkhorn.py's forbidden-entry
 # sample at a row error of 0.99 (tests/kernels/test_sinkhorn.py keeps it).
 ERROR_DECREASE = 0.5
+# The cap on conjugate-gradient rounds per Newton step, in units of N. In
+# exact arithmetic CG solves an N x N system in N rounds; in floating point
+# it loses orthogonality and needs more where the system is ill-conditioned
+# (near-tied matchings): capped at N, 3 of 4 float64 solves at N = 20, t =
+# 0.1 stalled at max_iters (tests/kernels/test_sinkhorn.py); at 4 N each took
+# the Cholesky solve's step count. Only the hardest systems reach the cap:
+# CG stops at its residual target first.
+CG_ROUNDS_PER_ROW = 4
 # The ridge of the implicit gradient's solve, in units of N eps: I - P P^T
 # is singular in the directions that split a near-permutation P, where P
 # P^T's rounding (about N eps per entry) would decide the solve.
@@ -358,10 +367,20 @@ def _applied_tolerance(xp, spread, tolerance, x):
   return xp.maximum(xp.constant(tolerance, dtype), floor)
 
 
-def _solve(xp, x, tolerance, max_iters):
+def _solve(xp, x, tolerance, max_iters, matrix_free=None):
   """The solver (module docstring): a `SinkhornResult` of `x` `[B, N, N]`
-  without gradient (`_implicit_gradient` attaches it)."""
+  without gradient (`_implicit_gradient` attaches it). `matrix_free` picks
+  how Newton's equations are solved (`_newton_direction`); None asks the
+  namespace which is faster where the code is being compiled."""
   dtype = x.dtype
+  if matrix_free is None:
+    # float64's tolerance (1e-10) needs Newton steps solved to ~1e-10 on
+    # systems whose condition reaches 1 / mu ~ 1e10, where CG stalls: in
+    # benchmarks/results/sinkhorn_convergence.md 3 of 21 float64 cases hit
+    # max_iters with CG, none with Cholesky. float32 (1e-5) converged in
+    # every case with the Cholesky solve's step counts, +-1.
+    matrix_free = (xp.prefers_matrix_free_solves()
+                   and xp.finfo(dtype).bits <= 32)
   n = xp.shape(x)[-1]
   eps = xp.finfo(dtype).eps
   x, spread = _shifted(xp, x)
@@ -387,15 +406,7 @@ def _solve(xp, x, tolerance, max_iters):
     next_stage_f = f * (scale / cooler)[..., None]
     # Newton's step for the rest, damped (DAMPING_DIVISOR).
     mu = err / DAMPING_DIVISOR + eps * xp.cast(n, dtype)
-    hessian = (xp.diagonal_matrix(r) - xp.matmul_transposed(p, p)
-               + 1 / xp.cast(n, dtype)
-               + mu[..., None, None] * xp.eye(n, dtype=dtype))
-    # Cholesky: it returns NaN for a matrix that rounding made indefinite
-    # (then the step below is a row normalization), where LU raises on a
-    # singular one and stops the program (measured: in training the sorting
-    # network at N = 5, whose logits grow large).
-    direction = xp.cholesky_solve(xp.cholesky(hessian),
-                                  (1 - r)[..., None])[..., 0]
+    direction = _newton_direction(xp, p, r, mu, err, n, matrix_free)
     usable = xp.all(xp.isfinite(direction), -1)
     direction = xp.where(usable[..., None], direction, 0)
     slope = xp.sum(direction * (1 - r), -1)
@@ -431,3 +442,72 @@ def _solve(xp, x, tolerance, max_iters):
   # Where the cap came first, the last stage's potentials cooled to t.
   log_p, _, _, _, err = evaluate(f * scale[..., None], xp.ones_like(scale))
   return SinkhornResult(log_p, err, steps, err <= tolerance, tolerance)
+
+
+def _newton_direction(xp, p, r, mu, err, n, matrix_free):
+  """The solution `d` of Newton's equations `H d = 1 - r`, with `H = diag(r)
+  - P P^T + 1 1^T / N + mu I` (symmetric positive definite but for
+  rounding), per matrix.
+
+  Two ways to one answer (tests/kernels/test_sinkhorn.py checks they agree):
+  a Cholesky factorization of `H` where the backend runs a LAPACK-class one
+  (TensorFlow graphs and eagerly, PyTorch), or, where XLA compiles the loop
+  (`jax.jit`, TensorFlow's `jit_compile`), conjugate gradients on `H`
+  applied matrix-free (two matrix-vector products with `P` a round): XLA's
+  CPU factorizations are loops of small steps, 30-40x slower than LAPACK's
+  at N = 200, while its compiled loops cost little a round, and graph-mode
+  TensorFlow is the reverse (benchmarks/results/sinkhorn_backends.md).
+
+  `n` is the solver's `xp.shape(x)[-1]`, taken outside its loop: the same
+  graph as before this function existed, so TensorFlow's graph rewrites
+  round the Cholesky path as they did (same seed, same sample).
+  """
+  dtype = p.dtype
+  rhs = 1 - r
+  if not matrix_free:
+    hessian = (xp.diagonal_matrix(r) - xp.matmul_transposed(p, p)
+               + 1 / xp.cast(n, dtype)
+               + mu[..., None, None] * xp.eye(n, dtype=dtype))
+    # Cholesky: it returns NaN for a matrix that rounding made indefinite
+    # (then the caller takes a row normalization), where LU raises on a
+    # singular one and stops the program (measured: in training the sorting
+    # network at N = 5, whose logits grow large).
+    return xp.cholesky_solve(xp.cholesky(hessian), rhs[..., None])[..., 0]
+
+  def hessian_times(v):
+    return ((r + mu[..., None]) * v
+            - xp.matvec(p, xp.matvec(p, v, transpose=True))
+            + xp.mean(v, -1, keepdims=True))
+
+  # Preconditioned by H's diagonal (Jacobi): rows of very different mass
+  # then cost no extra rounds. Inexact Newton (Dembo, Eisenstat & Steihaug
+  # 1982): a residual at most min(err, 0.1) of the right-hand side keeps
+  # the outer convergence quadratic (measured: the same Newton step counts
+  # as the Cholesky solve), and CG_ROUNDS_PER_ROW * N rounds cap it.
+  # Every CG iterate from 0 is an ascent direction of the dual, so the line
+  # search works with a capped one too.
+  inverse_diagonal = 1 / (r - xp.sum(p * p, -1) + 1 / xp.cast(n, dtype)
+                          + mu[..., None])
+  target = (xp.minimum(err, 0.1) ** 2) * xp.sum(rhs * rhs, -1)
+
+  def cg_round(k, d, residual, search, rz):
+    active = xp.sum(residual * residual, -1) > target
+    h_search = hessian_times(search)
+    alpha = xp.where(active, rz / xp.sum(search * h_search, -1), 0)
+    d = d + alpha[..., None] * search
+    residual = residual - alpha[..., None] * h_search
+    z = inverse_diagonal * residual
+    rz_next = xp.sum(residual * z, -1)
+    beta = xp.where(active, rz_next / rz, 0)
+    return k + 1, d, residual, z + beta[..., None] * search, rz_next
+
+  z = inverse_diagonal * rhs
+  def unfinished(k, d, residual, search, rz):
+    del d, search, rz
+    return ((k < CG_ROUNDS_PER_ROW * n)
+            & xp.any(xp.sum(residual * residual, -1) > target))
+
+  _, d, *_ = xp.while_loop(
+      unfinished, cg_round,
+      (0, xp.zeros_like(rhs), rhs, z, xp.sum(rhs * z, -1)))
+  return d
