@@ -51,7 +51,10 @@ def test_softmax_users_at_high_rank_under_onednn():
   result = subprocess.run(
       [sys.executable, "-c", "\n".join(script)], capture_output=True,
       text=True, timeout=300, check=False,
-      env=dict(os.environ, TF_ENABLE_ONEDNN_OPTS="1", TF_CPP_MIN_LOG_LEVEL="2"))
+      # The calls are TensorFlow's: Keras's backend too, whatever the
+      # machine's ~/.keras/keras.json says.
+      env=dict(os.environ, TF_ENABLE_ONEDNN_OPTS="1", TF_CPP_MIN_LOG_LEVEL="2",
+               KERAS_BACKEND="tensorflow"))
   assert result.returncode == 0, result.stderr[-3000:]
   assert result.stdout.strip().splitlines()[-1] == "0 failed []", result.stdout
 
