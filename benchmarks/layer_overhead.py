@@ -1,16 +1,21 @@
 """Overhead of the tfp_gumbel Keras layers in a compiled train step, per backend.
 
-Run by hand: `python benchmarks/layer_overhead.py [--quick]` (about 25
-minutes; `--quick` about 5), with `--python-tensorflow`, `--python-jax` and
-`--python-torch` naming the interpreter of an environment with that backend
-(each defaults to this one), e.g.
+Run by hand: `python benchmarks/layer_overhead.py [--quick]` (about 10
+minutes on 2 cores; `--quick`, the core table alone with shorter timings,
+about 3), with `--python-tensorflow`, `--python-jax` and `--python-torch`
+naming the interpreter of an environment with that backend (each defaults
+to this one; a backend whose process fails is left out), e.g.
 
     python benchmarks/layer_overhead.py --python-tensorflow venv/bin/python \
         --python-jax venv_jax/bin/python --python-torch venv_torch/bin/python
 
 Writes benchmarks/results/layer_overhead.md. Each backend runs in its own
 process (Keras picks one backend per process; `KERAS_BACKEND` is set for
-it), which prints its timings as JSON for this one to collect.
+it), which prints its timings as JSON for this one to collect. Each process
+runs every op on one thread (`--threads 1`, the default; 0 keeps the
+backends' thread pools): on a machine shared with other jobs a pool of
+threads waits on a preempted one, which made single PyTorch steps 10x slower
+at random.
 
 The model is the categorical VAE's shape, small enough that the Gumbel layer
 is a visible share of a step:
@@ -20,11 +25,13 @@ is a visible share of a step:
 
 at two sizes: batch 128, L = 30, K = 10 (the latent of
 examples/categorical_vae) and batch 256, L = 32, K = 64. It is compiled with
-`model.compile(..., jit_compile="auto")`, Keras's default: XLA on TensorFlow,
-`jax.jit` on JAX, eager on PyTorch (Keras's "auto" there). A timing is
-`train_on_batch` on one batch (backend tensors, made once) called back to
-back for at least `min_time` seconds, in ms per step; the figure is the
-median over `repeats` timings, after warm-up calls (tracing, compiling).
+`model.compile(..., jit_compile="auto")`, Keras's default: tf.function on a
+TensorFlow without GPU (XLA with one), `jax.jit` on JAX, eager on PyTorch;
+TensorFlow runs a second time with `jit_compile=True` (XLA; `--no_tf_xla`
+skips it). A timing is `train_on_batch` on one batch (backend tensors, made
+once) called back to back for at least `min_time` seconds, in ms per step;
+the figure is the median over `repeats` timings, after warm-up calls
+(tracing, compiling).
 
 The core comparison is each of our layers against a hand-written Keras layer
 of the same math in plain `keras.ops` (what a user would write first):
@@ -36,23 +43,24 @@ of the same math in plain `keras.ops` (what a user would write first):
                    hard: [x + log u - log1p(-u) > 0] + y - stop_gradient(y)
 
 with t a Python float (ours holds t in a weight, as annealing and learning
-it need). The two of a pair are timed next to each other, alternating which
-goes first (ABAB...), and the pairs in a rotating order, so that load from
-other processes hits both alike; the ratio is the median over repeats of
-the paired ratio ours / hand-written (the issue's target: <= 1.1). "layer
-only" subtracts the floor (the same model with `keras.layers.Identity`
-instead of a Gumbel layer) from both, a noisier ratio of small differences.
+it need, and handles -inf logits and masks). The two of a pair are timed
+next to each other, alternating which goes first (ABAB...), and the pairs
+in a rotating order, so that load from other processes hits both alike; the
+ratio is the median over repeats of the paired ratio ours / hand-written
+(the issue's target: <= 1.1). "layer only" subtracts the floor (the same
+model with `keras.layers.Identity` instead of a Gumbel layer) from both, a
+noisier ratio of small differences.
 
-RelaxedTopK (k = 5), RelaxedPlackettLuce and GumbelSinkhorn (soft: solved to
-its default tolerance) have no hand-written equivalent of the same math; a
-second table gives their step time relative to the hand-written
-Gumbel-Softmax layer of the same kind (soft or hard) in the same timing
-rotation: "cost relative to a Gumbel-Softmax". They take the same L * K
-logits: RelaxedTopK as [L, K]; RelaxedPlackettLuce as [L * K / N, N] scores
-and GumbelSinkhorn as [L * K / N^2, N, N] logits with N = min(K, 16)
-(RelaxedPlackettLuce's output is N times larger, and so is the decoder's
-input). Hard GumbelSinkhorn runs its matching on the host, which keeps XLA
-off the whole step on TensorFlow.
+RelaxedTopK (k = 5), RelaxedPlackettLuce and GumbelSinkhorn (solved to its
+default tolerance) have no hand-written equivalent of the same math; a
+second table (not with `--quick` or `--core_only`) gives their step time
+relative to the hand-written Gumbel-Softmax layer of the same kind (soft or
+hard), timed in one rotation with them after the core table: "cost relative
+to a Gumbel-Softmax". They take the same L * K logits: RelaxedTopK as
+[L, K]; RelaxedPlackettLuce as [L * K / N, N] scores and GumbelSinkhorn as
+[L * K / N^2, N, N] logits with N = min(K, 16) (RelaxedPlackettLuce's output
+is N times larger, and so is the decoder's input). Hard GumbelSinkhorn runs
+its matching on the host, which keeps XLA off the whole step on TensorFlow.
 """
 
 import argparse
@@ -261,8 +269,8 @@ def time_size(batch, latents, classes, args, log):
     start_one = time.perf_counter()
     model.train_on_batch(x, y)
     one = time.perf_counter() - start_one
-    floor_calls = 2 if name in core else 1
-    calls[name] = max(floor_calls, int(np.ceil(args.min_time / max(one, 1e-6))))
+    min_calls = 2 if name in core else 1
+    calls[name] = max(min_calls, int(np.ceil(args.min_time / max(one, 1e-6))))
     models[name] = model
     log(f"  built {name}: {time.perf_counter() - start:.1f} s, "
         f"{1e3 * one:.2f} ms/step, {calls[name]} steps per timing, "
@@ -461,7 +469,7 @@ def markdown(results, command, seconds, args):
 def main(argv=None):
   p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   p.add_argument("--quick", action="store_true",
-                 help="fewer, shorter timings, core pairs only (iterating)")
+                 help="shorter timings, 7 repeats, the core table only")
   p.add_argument("--repeats", type=int, default=None)
   p.add_argument("--min_time", type=float, default=None)
   p.add_argument("--core_only", action="store_true",
@@ -512,9 +520,15 @@ def main(argv=None):
     if core_only:
       cmd.append("--core_only")
     print(f"running {backend} (jit_compile={jit}) with {python}", flush=True)
-    out = subprocess.run(cmd, env=dict(env, KERAS_BACKEND=backend),
-                         check=True, stdout=subprocess.PIPE, text=True).stdout
-    results.append(json.loads(out.strip().splitlines()[-1]))
+    done = subprocess.run(cmd, env=dict(env, KERAS_BACKEND=backend),
+                          stdout=subprocess.PIPE, text=True, check=False)
+    if done.returncode:
+      print(f"{backend} failed (exit {done.returncode}) with {python}: left "
+            "out", file=sys.stderr, flush=True)
+      continue
+    results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+  if not results:
+    sys.exit("no backend ran")
   argv_shown = sys.argv[1:] if argv is None else list(argv)
   command = " ".join(["python benchmarks/layer_overhead.py"] + argv_shown)
   report, _ = markdown(results, command, time.time() - start, args)
