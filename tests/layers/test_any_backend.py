@@ -29,6 +29,7 @@ from tests import any_backend
 
 keras = pytest.importorskip("keras")
 
+from tfp_gumbel import _requirements  # pylint: disable=g-import-not-at-top,wrong-import-position
 import tfp_gumbel.layers as tfgl  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 BACKEND = any_backend.BACKEND
@@ -45,11 +46,6 @@ LAYERS = {
     "sinkhorn": (tfgl.GumbelSinkhorn, (3, 4, 4), 2),
 }
 NAMES = list(LAYERS)
-
-
-def _release(version):
-  """(major, minor) of a version string such as "3.16.0.dev2026102704"."""
-  return tuple(int(part) for part in version.split(".")[:2])
 
 
 def _logits(shape, seed=0, scale=1.):
@@ -416,7 +412,8 @@ def test_models_saved_on_each_backend_load_with_their_outputs(path):
   # saved on TensorFlow, are tests/layers/test_saved_models.py's.)
   with np.load(path.with_suffix(".npz")) as stored:
     x, expected, saved_by = stored["x"], stored["y"], str(stored["keras_version"])
-  if _release(keras.__version__) < _release(saved_by):
+  release = _requirements._release  # pylint: disable=protected-access
+  if release(keras.__version__) < release(saved_by):
     pytest.skip(f"saved by Keras {saved_by}: Keras {keras.__version__} does "
                 f"not read a newer Keras's configs (Keras's own limit)")
   model = keras.saving.load_model(str(path))

@@ -23,6 +23,7 @@ few things `keras.ops` lacks, named for what they do:
 | `custom_gradient(f)` | `f` returns `(value, grad)`; `grad(upstream)` (`keras_ops` adapts it to Keras's portable `grad(*args, upstream=None)`) |
 | `host_call(fn, x)` | a numpy function of `x` with an output of `x`'s shape and dtype, no gradient (`jax.pure_callback` on JAX, `tf.numpy_function` in a TF graph, a plain call eagerly) |
 | `uniform_open(shape, seed, dtype)` | uniform noise on `[tiny, 1)` from a stateless seed |
+| `prefers_matrix_free_solves()` | whether iterative solves beat dense factorizations in the code being built (XLA compiling it: `jax.jit`, TF's `jit_compile`) |
 | `cholesky(x)` | the lower Cholesky factor, NaN (not an error) for a matrix that rounding made indefinite |
 | `cholesky_solve(chol, rhs)` | `a^-1 rhs` from the lower Cholesky factor of `a` |
 | `diagonal_matrix(x)` | the diagonal matrices with `x`'s last axis on their diagonals (batched `diag`) |

@@ -16,8 +16,9 @@ takes the array namespace `xp` first (`tfp_gumbel._backend`).
   Levenberg-Marquardt damping; by Cholesky, or by conjugate gradients
   where XLA compiles float32: `_newton_direction`), with a backtracking
   line search on the concave dual `sum f + sum g` and a plain row
-  normalization where the search fails. Plain Sinkhorn's rows converge only like `2 / rounds` when the
-  perturbed matching is nearly tied (t ~ 0.1); Newton's converge
+  normalization where the search fails. Plain Sinkhorn's rows converge only
+  like `2 / rounds` when the perturbed matching is nearly tied (t ~ 0.1);
+  Newton's converge
   quadratically near the solution. Low temperatures start hot: the solution
   for `x / s` warm-starts the one for `x / (s / 4)` (epsilon scaling), from
   `s = max |x| / 30` down to 1, so each Newton solve starts near its answer.
@@ -458,9 +459,9 @@ def _newton_direction(xp, p, r, mu, err, n, matrix_free):
   at N = 200, while its compiled loops cost little a round, and graph-mode
   TensorFlow is the reverse (benchmarks/results/sinkhorn_backends.md).
 
-  `n` is the solver's `xp.shape(x)[-1]`, taken outside its loop: the same
-  graph as before this function existed, so TensorFlow's graph rewrites
-  round the Cholesky path as they did (same seed, same sample).
+  `n` is the solver's `xp.shape(x)[-1]`, taken once outside its loop: a
+  shape taken inside it changes how TensorFlow's graph rewrites round the
+  Cholesky path (measured: 1-ulp changes of samples for a seed).
   """
   dtype = p.dtype
   rhs = 1 - r
@@ -490,8 +491,10 @@ def _newton_direction(xp, p, r, mu, err, n, matrix_free):
                           + mu[..., None])
   target = (xp.minimum(err, 0.1) ** 2) * xp.sum(rhs * rhs, -1)
 
-  def cg_round(k, d, residual, search, rz):
-    active = xp.sum(residual * residual, -1) > target
+  # The loop carries the residual's squared norm, which both the stopping
+  # test and the per-matrix `active` read.
+  def cg_round(k, d, residual, norm2, search, rz):
+    active = norm2 > target
     h_search = hessian_times(search)
     alpha = xp.where(active, rz / xp.sum(search * h_search, -1), 0)
     d = d + alpha[..., None] * search
@@ -499,15 +502,16 @@ def _newton_direction(xp, p, r, mu, err, n, matrix_free):
     z = inverse_diagonal * residual
     rz_next = xp.sum(residual * z, -1)
     beta = xp.where(active, rz_next / rz, 0)
-    return k + 1, d, residual, z + beta[..., None] * search, rz_next
+    return (k + 1, d, residual, xp.sum(residual * residual, -1),
+            z + beta[..., None] * search, rz_next)
+
+  def unfinished(k, d, residual, norm2, search, rz):
+    del d, residual, search, rz
+    return (k < CG_ROUNDS_PER_ROW * n) & xp.any(norm2 > target)
 
   z = inverse_diagonal * rhs
-  def unfinished(k, d, residual, search, rz):
-    del d, search, rz
-    return ((k < CG_ROUNDS_PER_ROW * n)
-            & xp.any(xp.sum(residual * residual, -1) > target))
-
   _, d, *_ = xp.while_loop(
       unfinished, cg_round,
-      (0, xp.zeros_like(rhs), rhs, z, xp.sum(rhs * z, -1)))
+      (0, xp.zeros_like(rhs), rhs, xp.sum(rhs * rhs, -1), z,
+       xp.sum(rhs * z, -1)))
   return d
