@@ -252,6 +252,17 @@ def gumbel_softmax(logits, temperature, seed=None, hard=False,
   keras.ops.sum(d, axis=-1)                                   # [1.]
   ```
   """
+  return _gumbel_softmax(logits, temperature, seed, hard, estimator,
+                         num_samples)
+
+
+def _gumbel_softmax(logits, temperature, seed=None, hard=False,
+                    estimator="st", num_samples=10, finite=False):
+  """`gumbel_softmax`; `finite=True` skips the masking of -inf logits (the
+  same numbers where none is -inf): for a caller that knows every logit is
+  finite, or that no gradient reaches the temperature (IEEE arithmetic
+  alone gives a -inf logit exactly 0 and a zero gradient; only d/dt would
+  read `0 * inf`). Gumbel-Rao and ReinMax always mask."""
   if estimator not in ESTIMATORS:
     raise ValueError(f"Unknown estimator {estimator!r}; valid choices are "
                      f"{', '.join(repr(e) for e in ESTIMATORS)}.")
@@ -262,7 +273,8 @@ def gumbel_softmax(logits, temperature, seed=None, hard=False,
   t = _temperature(temperature, logits.dtype, 1)
   seeds = _seeds(seed, 2 if hard and estimator == "gumbel_rao" else 1)
   logits, perturbed = _gumbel_perturbed(logits, t, seeds[0])
-  possible = masking.possible(xp, logits)
+  possible = (None if finite and (not hard or estimator == "st")
+              else masking.possible(xp, logits))
   if not hard:
     return keras.ops.cast(
         categorical.tempered_softmax(xp, perturbed, t, possible), dtype)
@@ -313,6 +325,14 @@ def gumbel_sigmoid(logits, temperature, seed=None, hard=False):
   b = tfg.ops.gumbel_sigmoid(logits, 0.5, seed=1, hard=True)   # 0/1, b[0] = 0
   ```
   """
+  return _gumbel_sigmoid(logits, temperature, seed, hard)
+
+
+def _gumbel_sigmoid(logits, temperature, seed=None, hard=False,
+                    finite=False):
+  """`gumbel_sigmoid`; `finite=True` skips the masking of infinite logits,
+  as `_gumbel_softmax` (sigmoid(+-inf) is the atom, with a zero gradient,
+  except d/dt)."""
   logits, dtype = _as_float(logits, "logits")
   t = _temperature(temperature, logits.dtype, 0)
   (seed,) = _seeds(seed, 1)
@@ -320,9 +340,9 @@ def gumbel_sigmoid(logits, temperature, seed=None, hard=False):
   perturbed = logits + noise.logistic(xp, tuple(keras.ops.shape(logits)),
                                       seed, logits.dtype)
   # Infinite log-odds are certain: their sample is the atom, with gradient 0.
-  one_zero, soft = binary.hard_and_relaxed(xp, perturbed, t)
   if not hard:
-    return keras.ops.cast(soft, dtype)
+    return keras.ops.cast(binary.relaxed(xp, perturbed, t, finite), dtype)
+  one_zero, soft = binary.hard_and_relaxed(xp, perturbed, t, finite)
   return _straight_through(one_zero, soft, dtype)
 
 

@@ -126,6 +126,44 @@ def test_straight_through_gradient_is_the_relaxed_samples(name):
   np.testing.assert_allclose(hard_grad, soft_grad, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("trainable", [False, True])
+@pytest.mark.parametrize("hard", [False, True])
+@pytest.mark.parametrize("name", ["softmax", "sigmoid"])
+@pytest.mark.parametrize("graph", [False, True] if BACKEND == "tensorflow"
+                         else [False])
+def test_finite_fast_path_gives_the_masked_paths_numbers(
+    name, hard, trainable, graph):
+  # Finite logits skip the masking ops (`_finite_sample`, chosen at run
+  # time); the masked path on the same seed gives the same values and
+  # gradients, eagerly and (TensorFlow) in a graph, where `tf.cond` decides.
+  # pylint: disable=protected-access
+  make, shape, _ = LAYERS[name]
+  x, weights = _logits(shape), _logits(shape, seed=1)
+
+  def run(fast):
+    layer = make(0.5, hard=hard, seed=4, trainable_temperature=trainable)
+    layer.build(shape)
+    assert layer._has_finite_sample()
+    call = ((lambda v: layer(v, training=True)) if fast
+            else (lambda v: layer._masked_call(v, True, None, None)))
+    if not graph:
+      return any_backend.value_and_grad(call, x, weights)
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+    @tf.function(jit_compile=False)
+    def value_and_grad(v):
+      with tf.GradientTape() as tape:
+        tape.watch(v)
+        y = call(v)
+        loss = tf.reduce_sum(y * weights)
+      return y, tape.gradient(loss, v)
+
+    return [t.numpy() for t in value_and_grad(tf.constant(x))]
+
+  for fast, masked in zip(run(True), run(False)):
+    np.testing.assert_array_equal(fast, masked)
+
+
 def test_reinmax_with_a_trainable_temperature_is_refused():
   # ReinMax's gradient does not depend on t, so such a temperature would
   # never train: said when the layer is made, naming the arguments.

@@ -10,7 +10,7 @@ few things `keras.ops` lacks, named for what they do:
 |---|---|
 | `constant(value, dtype)` | a scalar of `dtype` (Python numbers do not carry one), or a numpy array's values in `dtype` |
 | `finfo(dtype)` | `eps` and `tiny` of a float dtype, bfloat16 included |
-| `static_value(x)` | `x`'s value as numpy when it is known without running anything (an eager Tensor, a constant), else None: a kernel may skip work that the value shows to be a no-op, never compute something else |
+| `static_value(x)` | `x`'s value as numpy when it is known without running anything (TF: an eager Tensor, a constant; `keras_ops`: a Python or numpy number only), else None: a kernel may skip work that the value shows to be a no-op, never compute something else |
 | `eager_value(x)` | `x`'s value as numpy where it is computed already (eagerly), None inside a traced function: for a warning about a result (Sinkhorn's `max_iters`), never for a formula |
 | `concat_shapes(*parts)` | one shape from lists and shape Tensors |
 | `sample_shape(n, *arrays)` | `[n]` + the arrays' broadcast shape |
@@ -30,6 +30,7 @@ few things `keras.ops` lacks, named for what they do:
 | `matmul_transposed(a, b)` | `a @ swapaxes(b, -1, -2)` in one op |
 | `matvec(m, v, transpose=False)` | `m @ v` (or `m^T @ v`) over the last axes |
 | `on_matrix_batch(fn, x, extra_axes)` | `fn(x)` for a batch of matrices, on one batch axis where the backend's kernels limit the rank |
+| `branch_on_value(pred, true_fn, false_fn)` | `keras_ops` only, for the layers: `true_fn()` or `false_fn()` as a run-time boolean says, where ops run one by one on the CPU (a Python `if`, `tf.cond` in a TF graph); None where a compiler fuses what it would skip |
 
 `tensorflow.py` is the namespace of the TFP families and the estimators; the
 TF-eager speed tricks (raw ops, skipped masks) live there, not in the math.

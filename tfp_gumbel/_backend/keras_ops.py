@@ -5,9 +5,9 @@ PyTorch), plus the names the kernels use that `keras.ops` lacks. Nothing here
 imports TensorFlow unless Keras's backend is TensorFlow. The few pieces that
 differ by backend (`lgamma`, `while_loop`'s reverse-differentiable form on
 JAX, `host_call`, `cholesky`) each choose by `keras.backend.backend()` inside
-one small function. Nothing is skipped
-for a value known in advance (`static_value` is always None): on a traced
-backend nothing is known, and the skips are a TF-eager speed matter.
+one small function. `static_value` knows Python and numpy numbers only, never
+a tensor's value: on a traced backend no tensor's value is known, and reading
+an eager one is a TF-eager speed matter, not worth a host sync elsewhere.
 """
 
 
@@ -30,7 +30,11 @@ def finfo(dtype):
   return ml_dtypes.finfo(keras.backend.standardize_dtype(dtype))
 
 
-def static_value(x):  # pylint: disable=unused-argument
+def static_value(x):
+  """`x` where it is a Python or numpy number (a layer's `k`, which sets
+  how many rounds a loop unrolls); None for a tensor."""
+  if isinstance(x, (int, float, np.number)) and not isinstance(x, bool):
+    return x
   return None
 
 
@@ -168,14 +172,26 @@ def uniform_open(shape, seed, dtype):
   if (keras.backend.backend() == "tensorflow"
       and isinstance(seed, keras.random.SeedGenerator)):
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    seed = tf.cast(tf.math.floormod(
+        tf.convert_to_tensor(seed.next()), _INT32_MAX - 1), tf.int32)
     context = tf.distribute.get_replica_context()
     if context is not None and context.num_replicas_in_sync > 1:
-      replica_seed = tf.cast(tf.math.floormod(
-          tf.convert_to_tensor(seed.next()), _INT32_MAX - 1), tf.int32)
-      replica_seed = tf.random.experimental.stateless_fold_in(
-          replica_seed, context.replica_id_in_sync_group)
-      return tf.random.stateless_uniform(shape, replica_seed, minval=minval,
-                                         maxval=1., dtype=dtype)
+      seed = tf.random.experimental.stateless_fold_in(
+          seed, context.replica_id_in_sync_group)
+    # The numbers `keras.random.uniform` draws (Philox, pinned), drawn into
+    # their own buffer under XLA, as the TensorFlow namespace's
+    # `_materialized` does: XLA fuses the generator into every consumer and
+    # recomputes it there (a train step 8-25x slower on CPU,
+    # benchmarks/results/layer_overhead.md).
+    u = tf.random.stateless_uniform(shape, seed, minval=minval, maxval=1.,
+                                    dtype=dtype, alg="philox")
+    get_context = getattr(tf.__internal__, "get_enclosing_xla_context", None)
+    if get_context is not None and get_context() is not None:
+      # An identity cond XLA cannot see through; its predicate is always
+      # true but depends on the run-time seed.
+      u = tf.cond(tf.not_equal(tf.bitwise.bitwise_or(seed[0], 1), 0),
+                  lambda: u, lambda: tf.zeros_like(u))
+    return u
   return keras.random.uniform(shape, minval=minval, maxval=1., dtype=dtype,
                               seed=seed)
 
@@ -253,6 +269,33 @@ def prefers_matrix_free_solves():
     get_context = getattr(tf.__internal__, "get_enclosing_xla_context", None)
     return get_context is not None and get_context() is not None
   return backend == "jax"
+
+
+def branch_on_value(pred, true_fn, false_fn):
+  """`true_fn()` if the scalar boolean `pred` is True when the step runs,
+  else `false_fn()`, where ops run one by one on the CPU (PyTorch eagerly,
+  TensorFlow without XLA): a Python `if` eagerly, `tf.cond` in a graph;
+  every op skipped is an op's overhead saved. None (neither is called)
+  elsewhere: under `jax.jit`, XLA (`jit_compile`) and `torch.compile` the
+  ops it would skip are fused (nearly free), and on a GPU reading the
+  predicate on the host would stall the device queue."""
+  backend = keras.backend.backend()
+  if backend == "torch":
+    import torch  # pylint: disable=g-import-not-at-top
+    if torch.compiler.is_compiling() or pred.device.type != "cpu":
+      return None
+    return true_fn() if bool(pred) else false_fn()
+  if backend == "tensorflow":
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    if tf.config.list_logical_devices("GPU"):
+      return None
+    if tf.executing_eagerly():
+      return true_fn() if bool(pred) else false_fn()
+    get_context = getattr(tf.__internal__, "get_enclosing_xla_context", None)
+    if get_context is None or get_context() is not None:
+      return None
+    return tf.cond(pred, true_fn, false_fn)
+  return None
 
 
 def host_call(fn, x):

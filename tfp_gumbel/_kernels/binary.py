@@ -19,6 +19,7 @@ from tfp_gumbel._kernels import masking
 __all__ = [
     "degenerate_or_none",
     "hard_and_relaxed",
+    "relaxed",
     "distribution_function",
     "log_prob",
     "log_sigmoid_pair",
@@ -57,7 +58,7 @@ def relaxed_log_odds(xp, perturbed, temperature, degenerate=None):
   return xp.where(degenerate, perturbed, tempered)
 
 
-def hard_and_relaxed(xp, perturbed, temperature):
+def hard_and_relaxed(xp, perturbed, temperature, finite=False):
   """The binary sample `perturbed > 0` as 0/1 and its relaxation
   `sigmoid(perturbed / t)`, for the straight-through estimators.
 
@@ -69,9 +70,15 @@ def hard_and_relaxed(xp, perturbed, temperature):
   """
   hard = xp.cast(xp.greater(perturbed, xp.constant(0., perturbed.dtype)),
                  perturbed.dtype)
-  infinite = xp.isinf(perturbed)
-  relaxed = xp.sigmoid(_tempered(xp, perturbed, temperature, infinite))
-  return hard, xp.where(infinite, hard, relaxed)
+  return hard, relaxed(xp, perturbed, temperature, finite)
+
+
+def relaxed(xp, perturbed, temperature, finite=False):
+  """`sigmoid(perturbed / t)`; an infinite `perturbed` (unless `finite`
+  says there is none) gives its atom, 0 or 1, with a gradient of 0 (the
+  sigmoid of `relaxed_log_odds`: sigmoid(+-inf) is the atom exactly)."""
+  return xp.sigmoid(relaxed_log_odds(
+      xp, perturbed, temperature, None if finite else xp.isinf(perturbed)))
 
 
 def log_sigmoid_pair(xp, x):

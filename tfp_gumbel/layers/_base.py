@@ -166,6 +166,28 @@ class RelaxationLayer(keras.layers.Layer):
     layer(keras.ops.zeros((2, 3)), training=True, class_mask=[True, False, True])
     ```
     """
+    if (class_mask is None and (training or self.inference == "sample")
+        and self._has_finite_sample()):
+      # Finite parameters (the usual case: a Dense layer's logits) need
+      # none of the masking below, which op by op (PyTorch eagerly, a
+      # TensorFlow graph without XLA) costs as much as the sample itself:
+      # one reduction decides at run time (`xp.branch_on_value`; None where
+      # a compiler fuses the masking anyway).
+      dtype = self._work_dtype()
+      params = keras.ops.cast(inputs, dtype)
+      outputs = xp.branch_on_value(
+          keras.ops.isfinite(keras.ops.sum(params)),
+          lambda: keras.ops.cast(
+              self._finite_sample(
+                  params, keras.ops.cast(self.temperature, dtype)),
+              self.compute_dtype),
+          lambda: self._masked_call(inputs, training, None, mask))
+      if outputs is not None:
+        return outputs
+    return self._masked_call(inputs, training, class_mask, mask)
+
+  def _masked_call(self, inputs, training, class_mask, mask):
+    """`call`, with the masks and impossible events handled."""
     dtype = self._work_dtype()
     params = keras.ops.cast(inputs, dtype)
     neg_inf = xp.constant(-np.inf, dtype)
@@ -186,7 +208,7 @@ class RelaxationLayer(keras.layers.Layer):
           keras.ops.cast(mask, "bool"), possible_events))
     self._add_losses(params, mask)
     if training or self.inference == "sample":
-      temperature = keras.ops.cast(self.temperature, dtype)
+      temperature = self._sample_temperature(dtype)
       if self.hard:
         outputs = self._hard_sample(params, temperature)
       else:
@@ -206,6 +228,25 @@ class RelaxationLayer(keras.layers.Layer):
     """Adds the layer's own losses (none by default); `mask` is Keras's
     timestep mask or None."""
     del params, mask
+
+  def _sample_temperature(self, dtype):
+    """The temperature in `dtype`, without a gradient unless it is
+    trainable: then -inf parameters need no masking ops for the sake of its
+    gradient (`0 * inf`), which a sampler may skip."""
+    temperature = keras.ops.cast(self.temperature, dtype)
+    if self.trainable_temperature:
+      return temperature
+    return keras.ops.stop_gradient(temperature)
+
+  def _has_finite_sample(self):
+    """Whether `_finite_sample` gives the training sample (without losses
+    from `_add_losses`) where every parameter is finite."""
+    return False
+
+  def _finite_sample(self, params, temperature):
+    """The training sample (`hard` or not) of finite parameters, without
+    masking ops."""
+    raise NotImplementedError
 
   def _soft_sample(self, params, temperature):
     raise NotImplementedError

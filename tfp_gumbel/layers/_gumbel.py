@@ -52,6 +52,10 @@ class GumbelLayer(_base.RelaxationLayer):
     self.prior_logits = (None if prior_logits is None
                          else np.asarray(prior_logits, np.float64).tolist())
 
+  def _has_finite_sample(self):
+    # The KL term reads the masked logits; Gumbel-Rao and ReinMax mask.
+    return self.kl_weight == 0 and (not self.hard or self.estimator == "st")
+
   def _add_losses(self, logits, mask):
     if self.kl_weight > 0:
       self.add_loss(self.kl_weight * self._kl_loss(logits, mask))

@@ -71,11 +71,19 @@ class GumbelSigmoid(_gumbel.GumbelLayer):
   _EVENT_NDIMS = 0
 
   def _soft_sample(self, logits, temperature):
-    return ops.gumbel_sigmoid(logits, temperature, seed=self.seed_generator)
+    return ops._gumbel_sigmoid(  # pylint: disable=protected-access
+        logits, temperature, seed=self.seed_generator,
+        finite=not self.trainable_temperature)
+
+  def _finite_sample(self, logits, temperature):
+    return ops._gumbel_sigmoid(  # pylint: disable=protected-access
+        logits, temperature, seed=self.seed_generator, hard=self.hard,
+        finite=True)
 
   def _hard_sample(self, logits, temperature):
-    return ops.gumbel_sigmoid(logits, temperature, seed=self.seed_generator,
-                              hard=True)
+    return ops._gumbel_sigmoid(  # pylint: disable=protected-access
+        logits, temperature, seed=self.seed_generator, hard=True,
+        finite=not self.trainable_temperature)
 
   def _mode(self, logits):
     return keras.ops.cast(keras.ops.greater(logits, 0.), logits.dtype)

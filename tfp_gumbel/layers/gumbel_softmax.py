@@ -130,11 +130,21 @@ class GumbelSoftmax(_gumbel.GumbelLayer):
   _TEMPERATURE_FREE_ESTIMATORS = ("reinmax",)
 
   def _soft_sample(self, logits, temperature):
-    return ops.gumbel_softmax(logits, temperature, seed=self.seed_generator)
+    # A fixed temperature has no gradient (`_sample_temperature`): -inf
+    # logits then need no masking ops (`finite`).
+    return ops._gumbel_softmax(  # pylint: disable=protected-access
+        logits, temperature, seed=self.seed_generator,
+        finite=not self.trainable_temperature)
+
+  def _finite_sample(self, logits, temperature):
+    return ops._gumbel_softmax(  # pylint: disable=protected-access
+        logits, temperature, seed=self.seed_generator, hard=self.hard,
+        finite=True)
 
   def _hard_sample(self, logits, temperature):
-    return ops.gumbel_softmax(logits, temperature, seed=self.seed_generator,
-                              hard=True, estimator=self.estimator)
+    return ops._gumbel_softmax(  # pylint: disable=protected-access
+        logits, temperature, seed=self.seed_generator, hard=True,
+        estimator=self.estimator, finite=not self.trainable_temperature)
 
   def _mode(self, logits):
     return keras.ops.one_hot(keras.ops.argmax(logits, axis=-1),
