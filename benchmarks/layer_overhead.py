@@ -49,7 +49,10 @@ in a rotating order, so that load from other processes hits both alike; the
 ratio is the median over repeats of the paired ratio ours / hand-written
 (the issue's target: <= 1.1). "layer only" subtracts the floor (the same
 model with `keras.layers.Identity` instead of a Gumbel layer) from both, a
-noisier ratio of small differences.
+noisier ratio of small differences. A control pair, two instances of the
+hand-written soft Gumbel-Softmax timed the same way, shows the machine's
+noise: its ratio would be 1 on a quiet machine, and the worst table gives
+its largest deviation either way.
 
 RelaxedTopK (k = 5), RelaxedPlackettLuce and GumbelSinkhorn (solved to its
 default tolerance) have no hand-written equivalent of the same math; a
@@ -96,6 +99,11 @@ PAIRS = (
     ("GumbelSigmoid", "hard (ST)", "hand GumbelSigmoid hard",
      "GumbelSigmoid hard"),
 )
+# A control pair timed the same way: two instances of the same hand-written
+# layer, whose ratio would be 1 but for the noise of this machine (the
+# spread a real difference has to exceed).
+CONTROL = ("control", "soft", "hand GumbelSoftmax soft (A)",
+           "hand GumbelSoftmax soft (B)")
 # The layers without a hand-written twin: (name, reference).
 OTHERS = (
     ("RelaxedTopK soft", "hand GumbelSoftmax soft"),
@@ -169,6 +177,8 @@ def variants(latents, classes):
   out = {
       FLOOR: (keras.layers.Identity, grid),
       "hand GumbelSoftmax soft": (lambda: hand_softmax(t, seed=0), grid),
+      CONTROL[2]: (lambda: hand_softmax(t, seed=0), grid),
+      CONTROL[3]: (lambda: hand_softmax(t, seed=0), grid),
       "GumbelSoftmax soft": (
           lambda: tfg.layers.GumbelSoftmax(t, seed=0), grid),
       "hand GumbelSoftmax hard": (
@@ -216,7 +226,7 @@ def build(layer, event_shape, latents, classes, jit_compile="auto"):
 def blocks_for(names):
   """The timing blocks: each pair (hand, ours) together, the rest alone."""
   blocks, paired = [], set()
-  for _, _, hand, ours in PAIRS:
+  for _, _, hand, ours in PAIRS + (CONTROL,):
     if hand in names and ours in names:
       blocks.append([hand, ours])
       paired |= {hand, ours}
@@ -255,7 +265,7 @@ def time_size(batch, latents, classes, args, log):
   y = keras.ops.convert_to_tensor(
       rng.normal(size=[batch, FEATURES]).astype(np.float32))
   table = variants(latents, classes)
-  core = [FLOOR] + [n for pair in PAIRS for n in pair[2:]]
+  core = [FLOOR] + [n for pair in PAIRS + (CONTROL,) for n in pair[2:]]
   others = [] if args.core_only else [name for name, _ in OTHERS]
   jit = True if args.jit_compile == "true" else "auto"
   models, calls, compiled = {}, {}, {}
@@ -426,12 +436,21 @@ def markdown(results, command, seconds, args):
             f"| {ms(s[FLOOR]):.3f} |")
   labels = [run_label(r) for r in results]
   over = {k: v for k, v in worst.items() if v > TARGET}
+  # The control's spread: the largest deviation from 1 either way.
+  control = {run_label(r): max(
+      max(q, 1 / q) for q in (paired_ratio(row["samples"][CONTROL[3]],
+                                           row["samples"][CONTROL[2]])
+                              for row in r["rows"]))
+             for r in results}
   lines += ["", "Worst ratio over the two sizes:", "",
             "| layer | mode | " + " | ".join(labels) + " |",
             "|---|---|" + "---:|" * len(labels)]
   for layer, mode, _, _ in PAIRS:
     lines.append(f"| {layer} | {mode} | " + " | ".join(
         f"{worst[label, layer, mode]:.3f}" for label in labels) + " |")
+  lines.append("| control: hand-written / itself | soft, max(r, 1/r) | "
+               + " | ".join(f"{control[label]:.3f}" for label in labels)
+               + " |")
   lines += ["", (f"Over {TARGET}: " + "; ".join(
       f"{b}: {l} {m} ({v:.3f})" for (b, l, m), v in over.items()) + "."
                  if over else f"Every ratio is within {TARGET}.")]

@@ -108,7 +108,7 @@ def _as_float(x, name):
                       f"dtype {dtype}.")
     dtype = keras.config.floatx()
   compute = "float32" if dtype in _NARROW else dtype
-  return keras.ops.cast(x, compute), dtype
+  return xp.cast(x, compute), dtype
 
 
 def _check_rank(x, event_ndims, name, what):
@@ -140,7 +140,7 @@ def _temperature(temperature, compute, event_ndims):
   if isinstance(temperature, (int, float, list, tuple, np.ndarray,
                               np.number)):
     _checks.positive_values(np.asarray(temperature), "temperature")
-  t = keras.ops.cast(keras.ops.convert_to_tensor(temperature), compute)
+  t = xp.cast(keras.ops.convert_to_tensor(temperature), compute)
   for _ in range(event_ndims):
     t = keras.ops.expand_dims(t, -1)
   return t
@@ -186,15 +186,20 @@ def _seeds(seed, n):
 def _straight_through(hard, soft, dtype):
   """`hard` in value, the gradient of `soft`
   (`straight_through.replace_gradient`), rounded to `dtype` once."""
-  return keras.ops.cast(straight_through.replace_gradient(xp, hard, soft),
+  return xp.cast(straight_through.replace_gradient(xp, hard, soft),
                         dtype)
 
 
 def _gumbel_perturbed(logits, t, seed):
   """`logits` broadcast against `t`, and `logits + g`, g Gumbel."""
   logits = _broadcast(logits, t)
-  return logits, logits + noise.gumbel(
-      xp, tuple(keras.ops.shape(logits)), seed, logits.dtype)
+  return logits, _plus_gumbel(logits, seed)
+
+
+def _plus_gumbel(logits, seed):
+  """`logits + g`, `g` standard Gumbel noise of the shape of `logits`."""
+  return logits + noise.gumbel(xp, tuple(keras.ops.shape(logits)), seed,
+                               logits.dtype)
 
 
 def gumbel_softmax(logits, temperature, seed=None, hard=False,
@@ -272,25 +277,35 @@ def _gumbel_softmax(logits, temperature, seed=None, hard=False,
   _check_rank(logits, 1, "logits", "the classes on its last axis")
   t = _temperature(temperature, logits.dtype, 1)
   seeds = _seeds(seed, 2 if hard and estimator == "gumbel_rao" else 1)
+  if not hard or estimator == "st":
+    return xp.cast(_gumbel_softmax_sample(_broadcast(logits, t), t, seeds[0],
+                                          hard, finite), dtype)
   logits, perturbed = _gumbel_perturbed(logits, t, seeds[0])
-  possible = (None if finite and (not hard or estimator == "st")
-              else masking.possible(xp, logits))
-  if not hard:
-    return keras.ops.cast(
-        categorical.tempered_softmax(xp, perturbed, t, possible), dtype)
-  # The one-hot of the perturbed logits themselves, not of the softmax: at
-  # small t the softmax rounds several coordinates to 1 or 0 and its argmax
-  # would pick the first of them. An impossible class is never the argmax.
+  possible = masking.possible(xp, logits)
   one_hot = categorical.one_hot_argmax(xp, perturbed)
-  if estimator == "st":
-    surrogate = categorical.tempered_softmax(xp, perturbed, t, possible)
-  elif estimator == "gumbel_rao":
+  if estimator == "gumbel_rao":
     surrogate = straight_through.gumbel_rao_surrogate(
         xp, logits, t, one_hot, possible, num_samples, seeds[1])
   else:
     surrogate = straight_through.reinmax_surrogate(xp, logits, t, one_hot,
                                                    possible)
   return _straight_through(one_hot, surrogate, dtype)
+
+
+def _gumbel_softmax_sample(logits, t, seed, hard, finite):
+  """The relaxed or straight-through `gumbel_softmax` of arguments already
+  checked, in their compute dtype, `t` broadcasting against `logits` without
+  enlarging it (as `_gumbel_sigmoid_sample`)."""
+  perturbed = _plus_gumbel(logits, seed)
+  soft = categorical.tempered_softmax(
+      xp, perturbed, t, None if finite else masking.possible(xp, logits))
+  if not hard:
+    return soft
+  # The one-hot of the perturbed logits themselves, not of the softmax: at
+  # small t the softmax rounds several coordinates to 1 or 0 and its argmax
+  # would pick the first of them. An impossible class is never the argmax.
+  return straight_through.replace_gradient(
+      xp, categorical.one_hot_argmax(xp, perturbed), soft)
 
 
 def gumbel_sigmoid(logits, temperature, seed=None, hard=False):
@@ -336,14 +351,23 @@ def _gumbel_sigmoid(logits, temperature, seed=None, hard=False,
   logits, dtype = _as_float(logits, "logits")
   t = _temperature(temperature, logits.dtype, 0)
   (seed,) = _seeds(seed, 1)
-  logits = _broadcast(logits, t)
+  return xp.cast(
+      _gumbel_sigmoid_sample(_broadcast(logits, t), t, seed, hard, finite),
+      dtype)
+
+
+def _gumbel_sigmoid_sample(logits, t, seed, hard, finite):
+  """`gumbel_sigmoid` of arguments already checked, in their compute dtype,
+  `t` broadcasting against `logits` without enlarging it: what a layer that
+  prepared them calls directly (each check or cast skipped is a call's
+  overhead saved, on PyTorch eagerly)."""
   perturbed = logits + noise.logistic(xp, tuple(keras.ops.shape(logits)),
                                       seed, logits.dtype)
   # Infinite log-odds are certain: their sample is the atom, with gradient 0.
   if not hard:
-    return keras.ops.cast(binary.relaxed(xp, perturbed, t, finite), dtype)
+    return binary.relaxed(xp, perturbed, t, finite)
   one_zero, soft = binary.hard_and_relaxed(xp, perturbed, t, finite)
-  return _straight_through(one_zero, soft, dtype)
+  return straight_through.replace_gradient(xp, one_zero, soft)
 
 
 def relaxed_top_k(logits, k, temperature, seed=None, hard=False):
@@ -396,7 +420,7 @@ def relaxed_top_k(logits, k, temperature, seed=None, hard=False):
   _, perturbed = _gumbel_perturbed(logits, t, seed)
   soft = subsets.relaxed_top_k(xp, perturbed, k, t)
   if not hard:
-    return keras.ops.cast(soft, dtype)
+    return xp.cast(soft, dtype)
   # The top k of the perturbed logits, not of the relaxed sample, whose
   # coordinates round together at small t.
   return _straight_through(subsets.top_k_mask(xp, perturbed, k), soft, dtype)
@@ -437,7 +461,7 @@ def neural_sort(scores, temperature):
   _check_rank(scores, 1, "scores", "the items on its last axis")
   t = _temperature(temperature, scores.dtype, 0)
   scores = _broadcast(scores, keras.ops.expand_dims(t, -1))
-  return keras.ops.cast(sorting.neural_sort(xp, scores, t), dtype)
+  return xp.cast(sorting.neural_sort(xp, scores, t), dtype)
 
 
 def relaxed_sort(log_scores, temperature, seed=None, hard=False):
@@ -483,7 +507,7 @@ def relaxed_sort(log_scores, temperature, seed=None, hard=False):
   _, perturbed = _gumbel_perturbed(log_scores, t, seed)
   soft = sorting.neural_sort(xp, perturbed, t[..., 0])
   if not hard:
-    return keras.ops.cast(soft, dtype)
+    return xp.cast(soft, dtype)
   return _straight_through(sorting.sort_matrix(xp, perturbed), soft, dtype)
 
 
@@ -536,7 +560,7 @@ def sinkhorn(x, num_iters=None, tolerance=None,
   options = _sinkhorn_options(num_iters, tolerance, max_iters)
   x, dtype = _as_float(x, "x")
   _check_square(x, "x")
-  return keras.ops.cast(sinkhorn_kernels.log_sinkhorn(xp, x, options), dtype)
+  return xp.cast(sinkhorn_kernels.log_sinkhorn(xp, x, options), dtype)
 
 
 def matching(scores):
@@ -571,7 +595,7 @@ def matching(scores):
   """
   scores, dtype = _as_float(scores, "scores")
   _check_square(scores, "scores")
-  return keras.ops.cast(matching_kernels.matching(xp, scores), dtype)
+  return xp.cast(matching_kernels.matching(xp, scores), dtype)
 
 
 def gumbel_sinkhorn(logits, temperature, seed=None, hard=False,
@@ -625,6 +649,6 @@ def gumbel_sinkhorn(logits, temperature, seed=None, hard=False,
       xp, categorical.tempered(xp, perturbed, t,
                                masking.possible(xp, logits)), options))
   if not hard:
-    return keras.ops.cast(soft, dtype)
+    return xp.cast(soft, dtype)
   return _straight_through(matching_kernels.matching(xp, perturbed), soft,
                            dtype)

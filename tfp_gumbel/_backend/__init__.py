@@ -30,7 +30,7 @@ few things `keras.ops` lacks, named for what they do:
 | `matmul_transposed(a, b)` | `a @ swapaxes(b, -1, -2)` in one op |
 | `matvec(m, v, transpose=False)` | `m @ v` (or `m^T @ v`) over the last axes |
 | `on_matrix_batch(fn, x, extra_axes)` | `fn(x)` for a batch of matrices, on one batch axis where the backend's kernels limit the rank |
-| `branch_on_value(pred, true_fn, false_fn)` | `keras_ops` only, for the layers: `true_fn()` or `false_fn()` as a run-time boolean says, where ops run one by one on the CPU (a Python `if`, `tf.cond` in a TF graph); None where a compiler fuses what it would skip |
+| `branch_on_finite(x, true_fn, false_fn)` | `keras_ops` only, for the layers: `true_fn()` if every element of `x` is finite when the step runs, else `false_fn()`, where ops run one by one on the CPU (a Python `if`, `tf.cond` in a TF graph); None where a compiler fuses what it would skip |
 
 `tensorflow.py` is the namespace of the TFP families and the estimators; the
 TF-eager speed tricks (raw ops, skipped masks) live there, not in the math.

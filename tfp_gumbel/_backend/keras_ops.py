@@ -12,6 +12,8 @@ an eager one is a TF-eager speed matter, not worth a host sync elsewhere.
 
 
 import builtins
+import functools
+import math
 
 import keras
 import ml_dtypes
@@ -22,11 +24,25 @@ from keras.ops import log_softmax as _log_softmax
 from keras.ops import softmax as _softmax
 
 
+def cast(x, dtype):
+  """`keras.ops.cast`, except that a tensor already of `dtype` is returned
+  as it is: the same values, without the call, whose Python overhead is a
+  visible share of a small layer's step on PyTorch (the layers and
+  `tfg.ops` cast to their compute dtype and back at every call)."""
+  if keras.ops.is_tensor(x) and keras.backend.standardize_dtype(
+      x.dtype) == (dtype if isinstance(dtype, str)
+                   else keras.backend.standardize_dtype(dtype)):
+    return x
+  return keras.ops.cast(x, dtype)
+
+
 def constant(value, dtype):
   return keras.ops.convert_to_tensor(value, dtype=dtype)
 
 
+@functools.lru_cache(maxsize=None)
 def finfo(dtype):
+  # Cached: asked at every draw (`uniform_open`'s tiny), a few dtypes.
   return ml_dtypes.finfo(keras.backend.standardize_dtype(dtype))
 
 
@@ -271,30 +287,34 @@ def prefers_matrix_free_solves():
   return backend == "jax"
 
 
-def branch_on_value(pred, true_fn, false_fn):
-  """`true_fn()` if the scalar boolean `pred` is True when the step runs,
-  else `false_fn()`, where ops run one by one on the CPU (PyTorch eagerly,
-  TensorFlow without XLA): a Python `if` eagerly, `tf.cond` in a graph;
-  every op skipped is an op's overhead saved. None (neither is called)
-  elsewhere: under `jax.jit`, XLA (`jit_compile`) and `torch.compile` the
-  ops it would skip are fused (nearly free), and on a GPU reading the
-  predicate on the host would stall the device queue."""
+def branch_on_finite(x, true_fn, false_fn):
+  """`true_fn()` if every element of `x` is finite when the step runs, else
+  `false_fn()`, where ops run one by one on the CPU (PyTorch eagerly,
+  TensorFlow without XLA): the test is one sum (finite exactly when every
+  term is, barring an overflow, which takes `false_fn`), read by Python
+  eagerly and by `tf.cond` in a graph; every op `true_fn` skips is an op's
+  overhead saved. None (neither is called) elsewhere: under `jax.jit`, XLA
+  (`jit_compile`) and `torch.compile` the ops it would skip are fused
+  (nearly free), and on a GPU reading the test on the host would stall the
+  device queue."""
   backend = keras.backend.backend()
   if backend == "torch":
     import torch  # pylint: disable=g-import-not-at-top
-    if torch.compiler.is_compiling() or pred.device.type != "cpu":
+    if torch.compiler.is_compiling() or x.device.type != "cpu":
       return None
-    return true_fn() if bool(pred) else false_fn()
+    # A Python float: torch.isfinite of a 0-d tensor costs several kernels.
+    return true_fn() if math.isfinite(torch.sum(x).item()) else false_fn()
   if backend == "tensorflow":
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
     if tf.config.list_logical_devices("GPU"):
       return None
     if tf.executing_eagerly():
-      return true_fn() if bool(pred) else false_fn()
+      return (true_fn() if math.isfinite(tf.reduce_sum(x).numpy())
+              else false_fn())
     get_context = getattr(tf.__internal__, "get_enclosing_xla_context", None)
     if get_context is None or get_context() is not None:
       return None
-    return tf.cond(pred, true_fn, false_fn)
+    return tf.cond(tf.math.is_finite(tf.reduce_sum(x)), true_fn, false_fn)
   return None
 
 

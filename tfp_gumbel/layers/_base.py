@@ -171,15 +171,14 @@ class RelaxationLayer(keras.layers.Layer):
       # Finite parameters (the usual case: a Dense layer's logits) need
       # none of the masking below, which op by op (PyTorch eagerly, a
       # TensorFlow graph without XLA) costs as much as the sample itself:
-      # one reduction decides at run time (`xp.branch_on_value`; None where
+      # one reduction decides at run time (`xp.branch_on_finite`; None where
       # a compiler fuses the masking anyway).
       dtype = self._work_dtype()
-      params = keras.ops.cast(inputs, dtype)
-      outputs = xp.branch_on_value(
-          keras.ops.isfinite(keras.ops.sum(params)),
-          lambda: keras.ops.cast(
-              self._finite_sample(
-                  params, keras.ops.cast(self.temperature, dtype)),
+      params = xp.cast(inputs, dtype)
+      outputs = xp.branch_on_finite(
+          params,
+          lambda: xp.cast(
+              self._finite_sample(params, xp.cast(self.temperature, dtype)),
               self.compute_dtype),
           lambda: self._masked_call(inputs, training, None, mask))
       if outputs is not None:
@@ -189,7 +188,7 @@ class RelaxationLayer(keras.layers.Layer):
   def _masked_call(self, inputs, training, class_mask, mask):
     """`call`, with the masks and impossible events handled."""
     dtype = self._work_dtype()
-    params = keras.ops.cast(inputs, dtype)
+    params = xp.cast(inputs, dtype)
     neg_inf = xp.constant(-np.inf, dtype)
     zero = xp.constant(0., dtype)
     if class_mask is not None:
@@ -222,7 +221,7 @@ class RelaxationLayer(keras.layers.Layer):
           _trailing_axes(possible_events,
                          len(outputs.shape) - len(possible_events.shape)),
           outputs, keras.ops.zeros((), outputs.dtype))
-    return keras.ops.cast(outputs, self.compute_dtype)
+    return xp.cast(outputs, self.compute_dtype)
 
   def _add_losses(self, params, mask):
     """Adds the layer's own losses (none by default); `mask` is Keras's
@@ -233,7 +232,7 @@ class RelaxationLayer(keras.layers.Layer):
     """The temperature in `dtype`, without a gradient unless it is
     trainable: then -inf parameters need no masking ops for the sake of its
     gradient (`0 * inf`), which a sampler may skip."""
-    temperature = keras.ops.cast(self.temperature, dtype)
+    temperature = xp.cast(self.temperature, dtype)
     if self.trainable_temperature:
       return temperature
     return keras.ops.stop_gradient(temperature)

@@ -137,9 +137,8 @@ class GumbelSoftmax(_gumbel.GumbelLayer):
         finite=not self.trainable_temperature)
 
   def _finite_sample(self, logits, temperature):
-    return ops._gumbel_softmax(  # pylint: disable=protected-access
-        logits, temperature, seed=self.seed_generator, hard=self.hard,
-        finite=True)
+    return ops._gumbel_softmax_sample(  # pylint: disable=protected-access
+        logits, temperature, self.seed_generator, self.hard, finite=True)
 
   def _hard_sample(self, logits, temperature):
     return ops._gumbel_softmax(  # pylint: disable=protected-access
