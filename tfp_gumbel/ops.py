@@ -186,8 +186,7 @@ def _seeds(seed, n):
 def _straight_through(hard, soft, dtype):
   """`hard` in value, the gradient of `soft`
   (`straight_through.replace_gradient`), rounded to `dtype` once."""
-  return xp.cast(straight_through.replace_gradient(xp, hard, soft),
-                        dtype)
+  return xp.cast(straight_through.replace_gradient(xp, hard, soft), dtype)
 
 
 def _gumbel_perturbed(logits, t, seed):
