@@ -170,6 +170,14 @@ def lgamma(x):
 # TF's stateless kernels take int32 seeds (under XLA too); Keras keeps a
 # SeedGenerator's state as int64, wrapped into [0, 2^31 - 3] as Keras's own
 # TensorFlow backend does.
+def _tensorflow_xla_context(tf):
+  """Whether XLA compiles the TensorFlow code being traced (`jit_compile`),
+  or None where this TensorFlow does not export its enclosing XLA context
+  (`tf.__internal__`, the API it keeps for Keras)."""
+  get_context = getattr(tf.__internal__, "get_enclosing_xla_context", None)
+  return None if get_context is None else get_context() is not None
+
+
 _INT32_MAX = np.iinfo(np.int32).max
 
 
@@ -201,8 +209,7 @@ def uniform_open(shape, seed, dtype):
     # benchmarks/results/layer_overhead.md).
     u = tf.random.stateless_uniform(shape, seed, minval=minval, maxval=1.,
                                     dtype=dtype, alg="philox")
-    get_context = getattr(tf.__internal__, "get_enclosing_xla_context", None)
-    if get_context is not None and get_context() is not None:
+    if _tensorflow_xla_context(tf):
       # An identity cond XLA cannot see through; its predicate is always
       # true but depends on the run-time seed.
       u = tf.cond(tf.not_equal(tf.bitwise.bitwise_or(seed[0], 1), 0),
@@ -282,9 +289,16 @@ def prefers_matrix_free_solves():
   backend = keras.backend.backend()
   if backend == "tensorflow":
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
-    get_context = getattr(tf.__internal__, "get_enclosing_xla_context", None)
-    return get_context is not None and get_context() is not None
+    return bool(_tensorflow_xla_context(tf))
   return backend == "jax"
+
+
+@functools.lru_cache(maxsize=None)
+def _tensorflow_has_gpu():
+  """Whether TensorFlow sees a GPU: asked once (its devices are fixed when
+  its runtime starts), not at every layer call."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  return bool(tf.config.list_logical_devices("GPU"))
 
 
 def branch_on_finite(x, true_fn, false_fn):
@@ -306,13 +320,12 @@ def branch_on_finite(x, true_fn, false_fn):
     return true_fn() if math.isfinite(torch.sum(x).item()) else false_fn()
   if backend == "tensorflow":
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
-    if tf.config.list_logical_devices("GPU"):
+    if _tensorflow_has_gpu():
       return None
     if tf.executing_eagerly():
       return (true_fn() if math.isfinite(tf.reduce_sum(x).numpy())
               else false_fn())
-    get_context = getattr(tf.__internal__, "get_enclosing_xla_context", None)
-    if get_context is None or get_context() is not None:
+    if _tensorflow_xla_context(tf) is not False:  # XLA, or it cannot tell
       return None
     return tf.cond(tf.math.is_finite(tf.reduce_sum(x)), true_fn, false_fn)
   return None

@@ -66,7 +66,7 @@ def hard_and_relaxed(xp, perturbed, temperature, finite=False):
   which rounds to 1/2 near 0. Infinite perturbed log-odds (probabilities 0
   and 1) are certain: their relaxation is the hard value itself, with a
   gradient of 0 (the sigmoid of `relaxed_log_odds`, without a gradient path
-  through the atom).
+  through the atom); `finite` says there is none, as in `relaxed`.
   """
   hard = xp.cast(xp.greater(perturbed, xp.constant(0., perturbed.dtype)),
                  perturbed.dtype)

@@ -166,6 +166,8 @@ class RelaxationLayer(keras.layers.Layer):
     layer(keras.ops.zeros((2, 3)), training=True, class_mask=[True, False, True])
     ```
     """
+    dtype = self._work_dtype()
+    params = xp.cast(inputs, dtype)
     if (class_mask is None and (training or self.inference == "sample")
         and self._has_finite_sample()):
       # Finite parameters (the usual case: a Dense layer's logits) need
@@ -173,22 +175,20 @@ class RelaxationLayer(keras.layers.Layer):
       # TensorFlow graph without XLA) costs as much as the sample itself:
       # one reduction decides at run time (`xp.branch_on_finite`; None where
       # a compiler fuses the masking anyway).
-      dtype = self._work_dtype()
-      params = xp.cast(inputs, dtype)
       outputs = xp.branch_on_finite(
           params,
           lambda: xp.cast(
               self._finite_sample(params, xp.cast(self.temperature, dtype)),
               self.compute_dtype),
-          lambda: self._masked_call(inputs, training, None, mask))
+          lambda: self._masked_call(params, training, None, mask))
       if outputs is not None:
         return outputs
-    return self._masked_call(inputs, training, class_mask, mask)
+    return self._masked_call(params, training, class_mask, mask)
 
-  def _masked_call(self, inputs, training, class_mask, mask):
-    """`call`, with the masks and impossible events handled."""
+  def _masked_call(self, params, training, class_mask, mask):
+    """`call` of the parameters in the work dtype, with the masks and
+    impossible events handled."""
     dtype = self._work_dtype()
-    params = xp.cast(inputs, dtype)
     neg_inf = xp.constant(-np.inf, dtype)
     zero = xp.constant(0., dtype)
     if class_mask is not None:
